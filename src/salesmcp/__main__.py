@@ -1,0 +1,3 @@
+from salesmcp.cli import main
+
+main()

@@ -1,0 +1,69 @@
+"""Seed 000's sales route, plus a per-customer revenue summary so clients need not fetch every sale."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import jsonify
+from flask_openapi3 import APIBlueprint, Tag
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+from salesmcp.api.common import extension
+from salesmcp.dates import DateParam, parse_period
+from salesmcp.errors import InvalidInput
+from salesmcp.store.base import SalesReader
+
+bp = APIBlueprint("seed_sales", __name__, abp_tags=[Tag(name="sales (seed 000)")])
+MAX_CUSTIDS = 5000
+
+
+class SalesQuery(BaseModel):
+    start_date: DateParam = Field(description="first day, inclusive: yyyymmdd or YYYY-MM-DD")
+    end_date: DateParam = Field(description="last day, inclusive: yyyymmdd or YYYY-MM-DD")
+    custid: list[str] = Field(
+        default_factory=list, description="only these customers (repeat the parameter or separate by commas)"
+    )
+
+    @field_validator("custid")
+    @classmethod
+    def _split_commas(cls, values: list[str]) -> list[str]:
+        custids = [part.strip() for value in values for part in value.split(",") if part.strip()]
+        if len(custids) > MAX_CUSTIDS:
+            raise InvalidInput("custid", f"at most {MAX_CUSTIDS} customers per request")
+        return custids
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SalesQuery:
+        parse_period(self.start_date, self.end_date)
+        return self
+
+    @property
+    def period(self) -> tuple[dt.date, dt.date]:
+        return self.start_date, self.end_date
+
+
+class RevenueQuery(SalesQuery):
+    pass
+
+
+def _sales() -> SalesReader:
+    return extension("sales")
+
+
+@bp.get("/sales", summary="Sales in an inclusive date range, sorted by date then ordid")
+def sales(query: SalesQuery):
+    rows = _sales().sales_between(*query.period, query.custid or None)
+    return jsonify([sale.as_dict() for sale in rows])
+
+
+@bp.get(
+    "/sales/revenue",
+    summary="Revenue and sales count per customer in an inclusive date range (customers with sales only)",
+)
+def revenue(query: RevenueQuery):
+    if not query.custid:
+        raise InvalidInput("custid", "is required: name the customers to summarise")
+    summary = _sales().revenue_by_customer(*query.period, query.custid)
+    return jsonify(
+        [{"custid": custid, "revenue": r.amount, "sales_count": r.count} for custid, r in summary.items()]
+    )

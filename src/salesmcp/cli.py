@@ -1,0 +1,171 @@
+"""``salesmcp`` command line: thin wrappers that build settings, then call a server or a service."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from pydantic import ValidationError
+
+from salesmcp import __version__
+from salesmcp.config import Settings
+from salesmcp.errors import SalesmcpError
+
+ROOT_SCRIPT_HINT = "mcp_server.py"
+
+
+def _settings(**overrides: Any) -> Settings:
+    """Settings from the environment and .env, with command-line flags (those given) on top."""
+    given = {key: value for key, value in overrides.items() if value is not None}
+    try:
+        return Settings(**given)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]).upper()
+        raise click.UsageError(f"{field}: {first['msg']}") from None
+
+
+def _logging(settings: Settings) -> None:
+    # Logs go to stderr: stdout belongs to the MCP protocol in the stdio servers.
+    logging.basicConfig(
+        stream=sys.stderr, level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
+class _Group(click.Group):
+    """Turns our errors into a one-line message and exit code 1, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SalesmcpError as exc:
+            raise click.ClickException(exc.message) from None
+
+
+@click.group(cls=_Group)
+@click.version_option(__version__, prog_name="salesmcp")
+def main() -> None:
+    """salesmcp: ask an AI assistant about customers and sales (REST, MCP and CLI)."""
+
+
+host_option = click.option("--host", help="Interface to bind (env HOST, default 127.0.0.1).")
+
+
+@main.command("serve-customers")
+@host_option
+@click.option("--port", type=int, help="Port (env CUSTOMER_API_PORT, default 5001).")
+@click.option("--customers-csv", type=click.Path(path_type=Path), help="customers.csv (env CUSTOMERS_CSV).")
+def serve_customers(host: str | None, port: int | None, customers_csv: Path | None) -> None:
+    """Run seed 000's customer API (GET /customer/<custid>, GET /customers/city/<city>)."""
+    from salesmcp.api import create_customer_app
+    from salesmcp.servers import serve_wsgi
+
+    settings = _settings(host=host, customer_api_port=port, customers_csv=customers_csv)
+    _logging(settings)
+    serve_wsgi(create_customer_app(settings), settings.host, settings.customer_api_port, settings.web_threads)
+
+
+@main.command("serve-sales")
+@host_option
+@click.option("--port", type=int, help="Port (env SALES_API_PORT, default 5002).")
+@click.option("--sales-csv", type=click.Path(path_type=Path), help="sales.csv (env SALES_CSV).")
+def serve_sales(host: str | None, port: int | None, sales_csv: Path | None) -> None:
+    """Run seed 000's sales API (GET /sales?start_date=yyyymmdd&end_date=yyyymmdd)."""
+    from salesmcp.api import create_sales_app
+    from salesmcp.servers import serve_wsgi
+
+    settings = _settings(host=host, sales_api_port=port, sales_csv=sales_csv)
+    _logging(settings)
+    serve_wsgi(create_sales_app(settings), settings.host, settings.sales_api_port, settings.web_threads)
+
+
+@main.command("up")
+@host_option
+@click.option("--customer-port", type=int, help="Customer API port (default 5001).")
+@click.option("--sales-port", type=int, help="Sales API port (default 5002).")
+def up(host: str | None, customer_port: int | None, sales_port: int | None) -> None:
+    """Start the customer and sales APIs together; Ctrl-C stops both."""
+    from salesmcp.servers import run_together
+
+    settings = _settings(host=host, customer_api_port=customer_port, sales_api_port=sales_port)
+    _logging(settings)
+    probe = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+    shared = ["--host", settings.host]
+    commands = [
+        (
+            "customer API",
+            ["serve-customers", *shared, "--port", str(settings.customer_api_port)],
+            f"http://{probe}:{settings.customer_api_port}/health",
+        ),
+        (
+            "sales API",
+            ["serve-sales", *shared, "--port", str(settings.sales_api_port)],
+            f"http://{probe}:{settings.sales_api_port}/health",
+        ),
+    ]
+    click.echo("Starting salesmcp:", err=True)
+    code = run_together(
+        commands,
+        on_ready=lambda: click.echo(_connect_help(settings), err=True),
+    )
+    sys.exit(code)
+
+
+def _connect_help(settings: Settings) -> str:
+    script = Path.cwd() / ROOT_SCRIPT_HINT
+    return (
+        "\nConnect an MCP client to the stdio server that reads these APIs:\n"
+        f"  Claude Desktop:  salesmcp claude-config --write   (then restart Claude Desktop)\n"
+        f"  MCP Inspector:   npx @modelcontextprotocol/inspector {sys.executable} {script}\n"
+        "Press Ctrl-C to stop."
+    )
+
+
+@main.command("mcp-seed")
+@click.option("--customer-api-url", help="Customer API base URL (env CUSTOMER_API_URL).")
+@click.option("--sales-api-url", help="Sales API base URL (env SALES_API_URL).")
+def mcp_seed(customer_api_url: str | None, sales_api_url: str | None) -> None:
+    """Run seed 000's stdio MCP server: the two revenue tools, data from the two APIs over HTTP."""
+    from salesmcp.mcp import build_server
+    from salesmcp.store.api_source import ApiSource
+
+    settings = _settings(customer_api_url=customer_api_url, sales_api_url=sales_api_url)
+    _logging(settings)
+    source = ApiSource(settings.customer_api_url, settings.sales_api_url, settings.api_timeout)
+    try:
+        build_server(source, name="sales-analysis", log_level=settings.log_level).run()
+    finally:
+        source.close()
+
+
+@main.command("claude-config")
+@click.option("--name", default="sales-analysis", show_default=True, help="Server name in Claude Desktop.")
+@click.option(
+    "--script",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="The stdio server script (default: mcp_server.py in the current folder).",
+)
+@click.option(
+    "--write", is_flag=True, help="Merge the entry into Claude Desktop's config (a backup is kept)."
+)
+@click.option("--config-path", type=click.Path(path_type=Path, dir_okay=False), help="Config file to write.")
+def claude_config(name: str, script: Path | None, write: bool, config_path: Path | None) -> None:
+    """Print the Claude Desktop entry for this machine (absolute paths); --write merges it in."""
+    from salesmcp import desktop
+
+    script = script or Path.cwd() / ROOT_SCRIPT_HINT
+    if not script.is_file():
+        raise click.UsageError(
+            f"--script: {script} does not exist; run this in the salesmcp folder or pass --script"
+        )
+    entry = desktop.server_entry(script)
+    click.echo(json.dumps({"mcpServers": {name: entry}}, indent=2))
+    if write:
+        target = config_path or desktop.config_path()
+        backup = desktop.merge_entry(target, name, entry)
+        click.echo(f"wrote {target}" + (f" (backup: {backup})" if backup else ""), err=True)
+        click.echo("Restart Claude Desktop (quit it from the tray/menu bar) to load the server.", err=True)

@@ -1,0 +1,99 @@
+"""Typed records shared by every layer, and the JSON form of money."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cache
+from typing import Annotated, Any, TypeVar
+
+from pydantic import PlainSerializer, TypeAdapter, WithJsonSchema
+from typing_extensions import TypedDict
+
+
+def money_json(amount: Decimal) -> int | float:
+    """Money leaves as a JSON number without float noise: 14, 19.99 (never "14" or 19.990000001)."""
+    if amount == amount.to_integral_value():
+        return int(amount)
+    return float(amount)
+
+
+T = TypeVar("T")
+
+
+@cache
+def _adapter(kind: Any) -> TypeAdapter[Any]:
+    return TypeAdapter(kind)
+
+
+def json_ready(kind: type[T], value: T) -> Any:
+    """``value`` as plain JSON types (money as numbers), shaped and checked by its declared type."""
+    return _adapter(kind).dump_python(value, mode="json")
+
+
+Money = Annotated[
+    Decimal,
+    PlainSerializer(money_json, return_type=Any, when_used="json"),
+    WithJsonSchema({"type": "number"}),
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    custid: str
+    custname: str
+    city: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"custid": self.custid, "custname": self.custname, "city": self.city}
+
+
+@dataclass(frozen=True, slots=True)
+class Sale:
+    ordid: int
+    custid: str
+    orddate: dt.date
+    ordamount: Decimal
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "ordid": self.ordid,
+            "custid": self.custid,
+            "orddate": self.orddate.strftime("%Y%m%d"),
+            "ordamount": self.ordamount,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Revenue:
+    """Revenue of one customer over a period: the sum of the amounts and how many sales made it."""
+
+    amount: Decimal = Decimal(0)
+    count: int = 0
+
+
+class CustomerRevenue(TypedDict, total=False):
+    """Revenue of one customer in a period; empty (``{}``) when the customer is unknown."""
+
+    custid: str
+    custname: str
+    city: str
+    revenue: Money
+    sales_count: int
+
+
+class CustomerRevenueLine(TypedDict):
+    custid: str
+    custname: str
+    revenue: Money
+    sales_count: int
+
+
+class CityRevenue(TypedDict):
+    """Revenue of every customer of a city in a period, customers without sales included with 0."""
+
+    city: str
+    total_revenue: Money
+    customer_count: int
+    customers: list[CustomerRevenueLine]

@@ -1,0 +1,81 @@
+"""Run the seed 000 servers: waitress (a production WSGI server, Windows too), both APIs together."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+
+import httpx
+from flask import Flask
+
+log = logging.getLogger(__name__)
+
+
+def serve_wsgi(app: Flask, host: str, port: int, threads: int = 8) -> None:
+    """Serve a Flask app with waitress until interrupted."""
+    from waitress import serve
+
+    log.info("serving %s on http://%s:%d", app.name, host, port)
+    serve(app, host=host, port=port, threads=threads, ident="salesmcp")
+
+
+def wait_until_healthy(url: str, timeout: float, process: subprocess.Popen | None = None) -> bool:
+    """Poll ``url`` until it answers 200, the process dies, or ``timeout`` seconds pass."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            return False
+        try:
+            if httpx.get(url, timeout=1.0).status_code == 200:
+                return True
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    return False
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def run_together(
+    commands: Sequence[tuple[str, list[str], str]],
+    on_ready: Callable[[], None] = lambda: None,
+    ready_timeout: float = 60.0,
+) -> int:
+    """Start each (name, salesmcp arguments, health URL) as a child process; stop all on Ctrl-C.
+
+    Returns once every child has stopped; a child that fails to start stops the others.
+    """
+    children: list[tuple[str, subprocess.Popen]] = []
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        for name, args, _ in commands:
+            children.append((name, subprocess.Popen([sys.executable, "-m", "salesmcp", *args])))
+        for (name, process), (_, _, health) in zip(children, commands, strict=True):
+            if not wait_until_healthy(health, ready_timeout, process):
+                log.error("%s did not start (health check %s); stopping", name, health)
+                return 1
+        for name, _, health in commands:
+            print(f"  {name:<14} {health.rsplit('/health', 1)[0]}", file=sys.stderr)
+        on_ready()
+        while all(process.poll() is None for _, process in children):
+            time.sleep(0.2)
+        log.error("a server stopped unexpectedly; stopping the others")
+        return 1
+    except KeyboardInterrupt:
+        print("stopping...", file=sys.stderr)
+        return 0
+    finally:
+        for _, process in children:
+            if process.poll() is None:
+                process.terminate()
+        for _, process in children:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()

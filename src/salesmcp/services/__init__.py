@@ -1,0 +1,1 @@
+"""Business rules, free of HTTP, MCP and CLI concerns."""

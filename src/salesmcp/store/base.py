@@ -1,0 +1,45 @@
+"""The read questions every data source answers (CSV in memory, the seed 000 APIs, SQL).
+
+The revenue services and the MCP tools depend only on these protocols, so the same tool code
+reads the bundled CSV files, the two REST APIs over HTTP, or a database in process.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+from salesmcp.models import Customer, Revenue, Sale
+
+
+def city_key(city: str) -> str:
+    """Cities match case-insensitively and ignoring surrounding spaces."""
+    return city.strip().casefold()
+
+
+@runtime_checkable
+class CustomerReader(Protocol):
+    def customer(self, custid: str) -> Customer | None:
+        """The customer with this custid, or None."""
+        ...
+
+    def customers_in_city(self, city: str) -> list[Customer]:
+        """Customers of a city (see ``city_key``), sorted by custid."""
+        ...
+
+
+@runtime_checkable
+class SalesReader(Protocol):
+    def sales_between(self, start: dt.date, end: dt.date, custids: Sequence[str] | None = None) -> list[Sale]:
+        """Sales with start <= date <= end, sorted by date then ordid; only ``custids`` if given."""
+        ...
+
+    def revenue_by_customer(self, start: dt.date, end: dt.date, custids: Sequence[str]) -> dict[str, Revenue]:
+        """Sum and count of the sales of each given customer in the period (absent: no sales)."""
+        ...
+
+
+@runtime_checkable
+class RevenueSource(CustomerReader, SalesReader, Protocol):
+    """Everything the revenue tools need."""
