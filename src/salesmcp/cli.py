@@ -149,9 +149,7 @@ def mcp_seed(customer_api_url: str | None, sales_api_url: str | None) -> None:
     type=click.Path(path_type=Path, dir_okay=False),
     help="The stdio server script (default: mcp_server.py in the current folder).",
 )
-@click.option(
-    "--write", is_flag=True, help="Merge the entry into Claude Desktop's config (a backup is kept)."
-)
+@click.option("--write", is_flag=True, help="Merge the entry into Claude Desktop's config (a backup is kept).")
 @click.option("--config-path", type=click.Path(path_type=Path, dir_okay=False), help="Config file to write.")
 def claude_config(name: str, script: Path | None, write: bool, config_path: Path | None) -> None:
     """Print the Claude Desktop entry for this machine (absolute paths); --write merges it in."""
@@ -159,9 +157,7 @@ def claude_config(name: str, script: Path | None, write: bool, config_path: Path
 
     script = script or Path.cwd() / ROOT_SCRIPT_HINT
     if not script.is_file():
-        raise click.UsageError(
-            f"--script: {script} does not exist; run this in the salesmcp folder or pass --script"
-        )
+        raise click.UsageError(f"--script: {script} does not exist; run this in the salesmcp folder or pass --script")
     entry = desktop.server_entry(script)
     click.echo(json.dumps({"mcpServers": {name: entry}}, indent=2))
     if write:

@@ -30,9 +30,7 @@ def config_path(platform: str = sys.platform, environ: Mapping[str, str] | None 
     return (Path(config_home) if config_home else home / ".config") / "Claude" / CONFIG_NAME
 
 
-def server_entry(
-    script: Path, python: str | None = None, env: Mapping[str, str] | None = None
-) -> dict[str, Any]:
+def server_entry(script: Path, python: str | None = None, env: Mapping[str, str] | None = None) -> dict[str, Any]:
     """An ``mcpServers`` entry with absolute paths: a relative path is why a server "does not show up"."""
     entry: dict[str, Any] = {
         "command": str(Path(python or sys.executable).resolve()),
@@ -56,9 +54,7 @@ def merge_entry(path: Path, name: str, entry: dict[str, Any]) -> Path | None:
         try:
             config = json.loads(text) if text.strip() else {}
         except json.JSONDecodeError as exc:
-            raise InvalidInput(
-                "config", f"{path} is not valid JSON (line {exc.lineno}); fix it first"
-            ) from None
+            raise InvalidInput("config", f"{path} is not valid JSON (line {exc.lineno}); fix it first") from None
         if not isinstance(config, dict) or not isinstance(config.get("mcpServers", {}), dict):
             raise InvalidInput("config", f"{path} must hold a JSON object with an object mcpServers")
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")

@@ -20,7 +20,10 @@ def serve_wsgi(app: Flask, host: str, port: int, threads: int = 8) -> None:
     from waitress import serve
 
     log.info("serving %s on http://%s:%d", app.name, host, port)
-    serve(app, host=host, port=port, threads=threads, ident="salesmcp")
+    try:
+        serve(app, host=host, port=port, threads=threads, ident="salesmcp")
+    except KeyboardInterrupt:  # Ctrl-C reaches every process of the console, children of `up` too
+        log.info("%s stopped", app.name)
 
 
 def wait_until_healthy(url: str, timeout: float, process: subprocess.Popen | None = None) -> bool:

@@ -64,6 +64,4 @@ def revenue(query: RevenueQuery):
     if not query.custid:
         raise InvalidInput("custid", "is required: name the customers to summarise")
     summary = _sales().revenue_by_customer(*query.period, query.custid)
-    return jsonify(
-        [{"custid": custid, "revenue": r.amount, "sales_count": r.count} for custid, r in summary.items()]
-    )
+    return jsonify([{"custid": custid, "revenue": r.amount, "sales_count": r.count} for custid, r in summary.items()])

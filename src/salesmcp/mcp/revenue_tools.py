@@ -40,13 +40,9 @@ def register_revenue_tools(server: MCPServer, source: RevenueSource) -> None:
             "end_date, both inclusive. Dates are yyyymmdd or YYYY-MM-DD. An unknown customer gives {}."
         ),
     )
-    def get_customer_revenue_by_period(
-        cust_id: CustId, start_date: StartDate, end_date: EndDate
-    ) -> CustomerRevenue:
+    def get_customer_revenue_by_period(cust_id: CustId, start_date: StartDate, end_date: EndDate) -> CustomerRevenue:
         with tool_errors():
-            return json_ready(
-                CustomerRevenue, revenue.customer_revenue(source, cust_id, start_date, end_date)
-            )
+            return json_ready(CustomerRevenue, revenue.customer_revenue(source, cust_id, start_date, end_date))
 
     @server.tool(
         annotations=READ_ONLY,

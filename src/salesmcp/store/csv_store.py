@@ -38,9 +38,7 @@ def _rows(path: Path, columns: Sequence[str]) -> Iterator[tuple[int, list[str]]]
         header = [name.strip() for name in next(reader, [])]
         missing = [name for name in columns if name not in header]
         if missing:
-            raise DataFileError(
-                f"{path}: header must name {', '.join(columns)}; missing {', '.join(missing)}"
-            )
+            raise DataFileError(f"{path}: header must name {', '.join(columns)}; missing {', '.join(missing)}")
         where = [header.index(name) for name in columns]
         for lineno, row in enumerate(reader, start=2):
             if not row:

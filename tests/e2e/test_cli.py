@@ -1,0 +1,82 @@
+"""The salesmcp command line, run as a user runs it."""
+
+import json
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+from click.testing import CliRunner
+
+from salesmcp.cli import main
+from salesmcp.servers import wait_until_healthy
+from tests.conftest import ROOT, free_port
+
+
+def test_every_command_has_help_text():
+    for name, command in main.commands.items():
+        assert command.help, f"salesmcp {name} has no help text"
+        assert CliRunner().invoke(main, [name, "--help"]).exit_code == 0
+
+
+def test_claude_config_prints_an_entry_with_absolute_paths(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    result = CliRunner().invoke(main, ["claude-config"])
+    assert result.exit_code == 0, result.output
+    entry = json.loads(result.stdout)["mcpServers"]["sales-analysis"]
+    assert entry["args"] == [str(ROOT / "mcp_server.py")]
+    assert entry["command"] == str(__import__("pathlib").Path(sys.executable).resolve())
+
+
+def test_claude_config_write_merges_into_the_given_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    target = tmp_path / "claude_desktop_config.json"
+    target.write_text('{"mcpServers": {"keep": {"command": "k"}}}', encoding="utf-8")
+    result = CliRunner().invoke(main, ["claude-config", "--write", "--config-path", str(target)])
+    assert result.exit_code == 0, result.output
+    assert set(json.loads(target.read_text(encoding="utf-8"))["mcpServers"]) == {"keep", "sales-analysis"}
+    assert list(tmp_path.glob("claude_desktop_config.json.*.bak"))
+
+
+def test_claude_config_outside_the_project_asks_for_the_script(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["claude-config"])
+    assert result.exit_code == 2
+    assert "--script" in result.output
+
+
+def test_a_bad_setting_is_a_clear_usage_error(monkeypatch):
+    monkeypatch.setenv("LOG_LEVEL", "LOUD")
+    result = CliRunner().invoke(main, ["mcp-seed"])
+    assert result.exit_code == 2
+    assert "LOG_LEVEL" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="sends SIGINT, as Ctrl-C does in a POSIX terminal")
+def test_up_starts_both_apis_prints_how_to_connect_and_ctrl_c_stops_both():
+    customer_port, sales_port = free_port(), free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "salesmcp", "up", "--customer-port", str(customer_port),
+         "--sales-port", str(sales_port)],
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(process.stderr), daemon=True)
+    reader.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not any("Press Ctrl-C" in line for line in lines) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        output = "".join(lines)
+        assert "Press Ctrl-C" in output, output
+        assert "claude-config" in output and "inspector" in output
+        for port in (customer_port, sales_port):
+            assert wait_until_healthy(f"http://127.0.0.1:{port}/health", 5)
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0
+    finally:
+        process.kill()
+    for port in (customer_port, sales_port):
+        assert not wait_until_healthy(f"http://127.0.0.1:{port}/health", 1)
