@@ -46,6 +46,7 @@ import httpx
 import numpy as np
 import psutil
 from mcp import Client
+from mcp.types import CallToolResult
 
 from salesmcp.mcp import build_server
 from salesmcp.services import revenue
@@ -64,6 +65,7 @@ MONTH = ("20260101", "20260131")
 YEAR = ("20260101", "20261231")
 TARGETS = {"month": 30.0, "year": 100.0}  # naive/ours at 1M sales
 RSS_TARGET = 4.0  # sales API resident memory / size of sales.csv
+MEMORY_SAMPLES = ("after load", "after queries", "peak (VmHWM)")
 
 # Split strings keep the pools compact; a few names need URL quoting (space, apostrophe).
 CITIES = (  # noqa: SIM905
@@ -169,15 +171,16 @@ def free_port() -> int:
 def wait_healthy(server: Server, timeout: float) -> bool:
     """Poll GET /health until it answers 200, the process exits, or ``timeout`` seconds pass."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            return False
-        try:
-            if httpx.get(f"{server.url}/health", timeout=1.0).status_code == 200:
-                return True
-        except httpx.TransportError:
-            pass
-        time.sleep(0.02)
+    with httpx.Client(timeout=1.0) as http:  # one client: a new one per poll costs CPU the server needs
+        while time.monotonic() < deadline:
+            if server.process.poll() is not None:
+                return False
+            try:
+                if http.get(f"{server.url}/health").status_code == 200:
+                    return True
+            except httpx.TransportError:
+                pass
+            time.sleep(0.02)
     return False
 
 
@@ -224,7 +227,9 @@ def running_servers(files: DataFiles, timeout: float) -> Iterator[tuple[Server, 
         if not ok:
             failed = servers[-1]
             tail = failed.log.read_text(errors="replace")[-2000:]
-            raise RuntimeError(f"{failed.name} did not answer /health within {timeout:.0f} s:\n{tail}")
+            code = failed.process.poll()
+            why = f"exited with code {code}" if code is not None else f"no /health answer in {timeout:.0f} s"
+            raise RuntimeError(f"{failed.name} did not start ({why}); its log {failed.log}:\n{tail}")
         yield sales, customers
     finally:
         for server in servers:
@@ -259,10 +264,15 @@ def cents(value: Any) -> int:
     return int(scaled)
 
 
-async def call_tool(client: Client, name: str, args: dict[str, str]) -> dict[str, Any]:
+async def call_tool(client: Client, name: str, args: dict[str, str]) -> CallToolResult:
     result = await client.call_tool(name, args)
     if result.is_error:
         raise RuntimeError(f"{name}{args} failed: {result.content}")
+    return result
+
+
+def tool_answer(result: CallToolResult) -> dict[str, Any]:
+    """The tool's JSON text, money read as Decimal so the comparison is exact."""
     return json.loads(result.content[0].text, parse_float=Decimal)
 
 
@@ -357,6 +367,7 @@ class Case:
     args: dict[str, str]
     ours_ms: float = float("nan")
     service_ms: float = float("nan")
+    check_ms: float = float("nan")
     naive_ms: float = float("nan")
     naive_parts: dict[str, float] = field(default_factory=dict)
     naive_rows: int = 0
@@ -403,12 +414,14 @@ async def measure_case(
     service = revenue.city_revenue if is_city else revenue.customer_revenue
     naive_call = naive.city if is_city else naive.customer
 
-    case.ours_ms, ours = await time_async(partial(call_tool, client, case.tool, case.args), repeat)
+    case.ours_ms, result = await time_async(partial(call_tool, client, case.tool, case.args), repeat)
+    # Part of ours: the Python MCP client re-validates structured output against the tool's output schema.
+    case.check_ms, _ = await time_async(partial(client.session.validate_tool_result, case.tool, result), repeat)
     case.service_ms, _ = time_sync(partial(service, source, subject, *period), repeat)
     case.naive_ms, naive_answer = time_sync(partial(naive_call, subject, *period), naive_repeat)
     case.naive_parts = dict(naive.parts)
     case.naive_rows, case.naive_bytes = naive.rows_fetched, naive.bytes_fetched
-    case.problems = differences(ours, naive_answer)
+    case.problems = differences(tool_answer(result), naive_answer)
     status = "ok" if not case.problems else f"{len(case.problems)} DIFFERENCES"
     print(f"  {case.label:<28} ours {case.ours_ms:8.2f} ms  naive {case.naive_ms:9.1f} ms  {status}")
 
@@ -434,27 +447,32 @@ def verdict(ok: bool) -> str:
 
 
 def print_report(cases: list[Case], sales: Server, customers: Server, memory: dict[str, Any], n_sales: int) -> None:
-    full_size = n_sales >= 1_000_000
+    note = "" if n_sales >= 1_000_000 else "  (targets are set for 1M sales)"
     print()
-    print(f"{'case':<22} {'ours ms':>9} {'svc ms':>8} {'naive ms':>10} {'naive/ours':>10} {'target':>7}  result")
-    print("-" * 80)
+    print(
+        f"{'case':<28} {'ours ms':>8} {'(check)':>8} {'svc ms':>7} {'naive ms':>9} {'naive/ours':>10}"
+        f" {'target':>6}  result"
+    )
+    print("-" * 94)
     for case in cases:
         target = TARGETS[case.period]
-        result = verdict(case.ratio >= target) + ("" if full_size else " (targets are for 1M sales)")
         print(
-            f"{case.label:<22} {case.ours_ms:9.2f} {case.service_ms:8.2f} {case.naive_ms:10.1f}"
-            f" {case.ratio:9.1f}x {target:6.0f}x  {result}"
+            f"{case.label:<28} {case.ours_ms:8.2f} {case.check_ms:8.2f} {case.service_ms:7.2f}"
+            f" {case.naive_ms:9.1f} {case.ratio:9.1f}x {target:5.0f}x  {verdict(case.ratio >= target)}{note}"
         )
     print()
-    print("ours = MCP tool through the in-memory Client; svc = the same service on ApiSource without MCP;")
-    print("naive = seed algorithm (all sales of the period over HTTP, filter + sum in Python). Medians.")
+    print("ours    = the MCP tool called through the in-memory mcp.Client (build_server on ApiSource)")
+    print("(check) = part of ours: the Python MCP client re-validating the result against the output schema")
+    print("svc     = the same revenue service on ApiSource, called directly (no MCP)")
+    print("naive   = the seed's algorithm: every sale of the period over HTTP, filter + sum in Python")
+    print("all medians; ratio = naive / ours")
     print()
-    print("naive breakdown (last call, ms):")
+    print("naive breakdown, last call (ms):")
     for case in cases:
-        parts = "  ".join(f"{k} {v * 1000:8.1f}" for k, v in case.naive_parts.items())
-        print(f"  {case.label:<22} {parts}   ({case.naive_rows:,} rows, {case.naive_bytes / 1e6:.1f} MB)")
-        if case.naive_rows:
-            print(f"  {'':<22} GET /sales: {case.naive_rows / case.naive_parts['GET /sales']:,.0f} rows/s")
+        parts = "  ".join(f"{k} {v * 1000:7.1f}" for k, v in case.naive_parts.items())
+        rate = case.naive_rows / case.naive_parts["GET /sales"] if case.naive_rows else 0.0
+        print(f"  {case.label:<28} {parts}")
+        print(f"  {'':<28} {case.naive_rows:,} rows, {case.naive_bytes / 1e6:.1f} MB; GET /sales {rate:,.0f} rows/s")
     print()
     print(f"sales API load time (start until /health answers): {sales.load_seconds:6.2f} s"
           f"  ({n_sales / sales.load_seconds:,.0f} rows/s incl. interpreter start)")  # fmt: skip
@@ -462,12 +480,14 @@ def print_report(cases: list[Case], sales: Server, customers: Server, memory: di
     print()
     size = memory["csv_bytes"]
     print(f"sales.csv: {size / 2**20:.1f} MiB; sales API resident memory (target < {RSS_TARGET:.0f}x the file):")
-    for label in ("after load", "after queries", "peak (VmHWM)"):
+    for label in MEMORY_SAMPLES:
         value = memory.get(label)
         if value is None:
             continue
         ratio = value / size
-        print(f"  {label:<14} {value / 2**20:8.1f} MiB  {ratio:5.2f}x  {verdict(ratio < RSS_TARGET)}")
+        print(f"  {label:<14} {value / 2**20:8.1f} MiB  {ratio:6.2f}x  {verdict(ratio < RSS_TARGET)}")
+    baseline = memory["customer API"]
+    print(f"  for scale: the customer API (same interpreter and libraries, 10k customers) {baseline / 2**20:.1f} MiB")
 
 
 def parse_args() -> argparse.Namespace:
@@ -507,6 +527,7 @@ def main() -> int:
             print(f"sales API up in {sales.load_seconds:.2f} s, customer API in {customers.load_seconds:.2f} s")
             time.sleep(0.5)  # let the allocator settle before sampling memory
             memory["after load"] = rss(sales.process.pid)
+            memory["customer API"] = rss(customers.process.pid)
             asyncio.run(measure(cases, customers.url, sales.url, args.repeat, args.naive_repeat))
             memory["after queries"] = rss(sales.process.pid)
             memory["peak (VmHWM)"] = peak_rss(sales.process.pid)

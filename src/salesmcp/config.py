@@ -6,6 +6,7 @@ from pathlib import Path
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import URL
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -28,6 +29,21 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     debug: bool = False
 
+    # The database (seed 001 / 002): DATABASE_URL wins, then MYSQL_HOST and friends, then DB_PATH.
+    database_url: str | None = Field(None, description="SQLAlchemy URL: sqlite:///…, mysql://…, postgresql://…")
+    db_path: Path = Field(Path("data") / "customers.db", description="SQLite file when no other database is set")
+    mysql_host: str | None = None
+    mysql_port: int = Field(3306, ge=1, le=65535)
+    mysql_user: str = "root"
+    mysql_password: str = ""
+    mysql_database: str = "mcp_dummy"
+    seed_demo_data: bool = Field(True, description="fill a new, empty database with the demo data")
+
+    # The main server (REST + MCP over Streamable HTTP): PORT (seed 001, Cloud Run) or API_PORT (seed 002).
+    port: int | None = Field(None, ge=1, le=65535)
+    api_port: int | None = Field(None, ge=1, le=65535)
+    allowed_hosts: str = Field("", description="extra Host header values accepted by /mcp, comma-separated")
+
     @field_validator("log_level")
     @classmethod
     def _known_level(cls, value: str) -> str:
@@ -40,3 +56,35 @@ class Settings(BaseSettings):
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @property
+    def server_port(self) -> int:
+        """The main server's port: PORT, else API_PORT, else 8080."""
+        return self.port or self.api_port or 8080
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database to use, as a SQLAlchemy URL with our drivers (PyMySQL, psycopg 3)."""
+        if self.database_url:
+            return normalise_database_url(self.database_url)
+        if self.mysql_host:
+            return URL.create(
+                "mysql+pymysql",
+                username=self.mysql_user,
+                password=self.mysql_password or None,
+                host=self.mysql_host,
+                port=self.mysql_port,
+                database=self.mysql_database,
+                query={"charset": "utf8mb4"},
+            ).render_as_string(hide_password=False)
+        return f"sqlite:///{self.db_path.expanduser().resolve().as_posix()}"
+
+
+_DRIVERS = {"mysql": "mysql+pymysql", "mariadb": "mysql+pymysql", "postgres": "postgresql+psycopg",
+            "postgresql": "postgresql+psycopg"}  # fmt: skip
+
+
+def normalise_database_url(url: str) -> str:
+    """``mysql://`` and ``postgres://`` URLs get the drivers we ship; anything else is kept as given."""
+    scheme, sep, rest = url.partition("://")
+    return f"{_DRIVERS.get(scheme.lower(), scheme)}{sep}{rest}"

@@ -1,0 +1,205 @@
+"""Customer management (seed 001): every rule about customers lives here, once.
+
+The REST views, the MCP tools and the CLI call these functions; each write runs in one
+transaction, so a failed write leaves the database as it was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, field_validator
+
+from salesmcp.errors import Conflict, InvalidInput, NotFound
+from salesmcp.store.schema import customers as customers_table
+from salesmcp.store.sql_store import SqlStore
+
+Status = Literal["active", "disabled"]
+MAX_PAGE = 500
+DEFAULT_PAGE = 50
+PHONE_RULE = r"^\+?[0-9][0-9 ()./-]{3,48}$"
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("email", mode="before", check_fields=False)
+    @classmethod
+    def _empty_email_is_none(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+
+class NewCustomer(_Input):
+    name: str = Field(min_length=1, max_length=200)
+    email: EmailStr | None = None
+    phone: str | None = Field(None, max_length=50, pattern=PHONE_RULE)
+    city: str | None = Field(None, max_length=100)
+    country: str | None = Field(None, max_length=100)
+    custid: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]{1,32}$")
+
+
+class CustomerChanges(_Input):
+    name: str | None = Field(None, min_length=1, max_length=200)
+    email: EmailStr | None = None
+    phone: str | None = Field(None, max_length=50, pattern=PHONE_RULE)
+    city: str | None = Field(None, max_length=100)
+    country: str | None = Field(None, max_length=100)
+
+
+class CustomerOut(BaseModel):
+    """A customer as every surface shows it."""
+
+    custid: str
+    name: str
+    email: str | None
+    phone: str | None
+    city: str | None
+    country: str | None
+    status: Status
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    @field_validator("created_at", "updated_at")
+    @classmethod
+    def _utc(cls, value: dt.datetime) -> dt.datetime:
+        return value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value
+
+
+class CustomerPage(BaseModel):
+    customers: list[CustomerOut]
+    total: int = Field(description="customers matching the filters, on all pages")
+    limit: int
+    offset: int
+    truncated: bool = Field(description="true when more customers match than this page shows")
+
+
+class StatusChange(BaseModel):
+    customer: CustomerOut
+    changed: bool
+    message: str
+
+
+def parse(model: type[BaseModel], data: dict[str, Any]) -> Any:
+    """Validate input with ``model``; the first problem becomes an InvalidInput naming its field."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(str(part) for part in error["loc"]) or "input"
+        if error["type"] == "extra_forbidden":
+            allowed = ", ".join(model.model_fields)
+            raise InvalidInput(field, f"is not a known field (allowed: {allowed})") from None
+        if error["type"] == "missing":
+            raise InvalidInput(field, "is required") from None
+        if error["type"] == "string_pattern_mismatch" and field == "phone":
+            raise InvalidInput(field, "must be a phone number: digits, spaces and + ( ) . / -") from None
+        raise InvalidInput(field, error["msg"]) from None
+
+
+def _custid(value: Any) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput("cust_id", "is required and must be a non-empty string")
+    return value.strip()
+
+
+def _not_found(custid: str) -> NotFound:
+    return NotFound(f"no customer with custid {custid!r}", field="cust_id")
+
+
+def get_customer(store: SqlStore, custid: Any) -> CustomerOut:
+    custid = _custid(custid)
+    record = store.get_customer_record(custid)
+    if record is None:
+        raise _not_found(custid)
+    return CustomerOut.model_validate(record)
+
+
+def list_customers(
+    store: SqlStore, status: Any = None, city: Any = None, limit: Any = DEFAULT_PAGE, offset: Any = 0
+) -> CustomerPage:
+    """A page of customers in custid order, with the total and whether the list was cut."""
+    if status not in (None, "", "active", "disabled"):
+        raise InvalidInput("status", "must be 'active' or 'disabled'")
+    limit = _whole(limit, "limit", 1, MAX_PAGE)
+    offset = _whole(offset, "offset", 0, None)
+    if city is not None and not isinstance(city, str):
+        raise InvalidInput("city", "must be a string")
+    rows, total = store.list_customer_records(status or None, (city or "").strip() or None, limit, offset)
+    return CustomerPage(
+        customers=[CustomerOut.model_validate(r) for r in rows],
+        total=total,
+        limit=limit,
+        offset=offset,
+        truncated=offset + len(rows) < total,
+    )
+
+
+def _whole(value: Any, field: str, least: int, most: int | None) -> int:
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise InvalidInput(field, "must be a whole number")
+    if value < least or (most is not None and value > most):
+        bound = f"between {least} and {most}" if most is not None else f"at least {least}"
+        raise InvalidInput(field, f"must be {bound}; got {value}")
+    return value
+
+
+def add_customer(store: SqlStore, data: dict[str, Any]) -> CustomerOut:
+    """Create a customer (active); the custid is assigned when not given and never reused."""
+    new = parse(NewCustomer, data)
+    values = new.model_dump(exclude_none=True)
+    if new.email:
+        values["email"] = new.email.lower()
+    with store.transaction() as connection:
+        if new.custid and store.get_customer_record(new.custid, connection):
+            raise Conflict(f"custid {new.custid!r} is already in use", field="custid")
+        _check_email_free(store, connection, values.get("email"), None)
+        custid = store.insert_customer(connection, {**values, "status": "active"})
+        record = store.get_customer_record(custid, connection)
+    return CustomerOut.model_validate(record)
+
+
+def _check_email_free(store: SqlStore, connection: Any, email: str | None, custid: str | None) -> None:
+    if email:
+        owner = store.email_owner(connection, email)
+        if owner is not None and owner != custid:
+            raise Conflict(f"email {email!r} is already used by customer {owner}", field="email")
+
+
+def update_customer(store: SqlStore, custid: Any, changes: dict[str, Any]) -> CustomerOut:
+    """Change only the given fields; unknown fields are an error, and so is changing nothing."""
+    custid = _custid(custid)
+    parsed = parse(CustomerChanges, changes)
+    values = parsed.model_dump(exclude_unset=True)
+    if not values:
+        raise InvalidInput("changes", f"name at least one field to change ({', '.join(CustomerChanges.model_fields)})")
+    if values.get("name", "") is None:
+        raise InvalidInput("name", "cannot be removed")
+    if values.get("email"):
+        values["email"] = values["email"].lower()
+    with store.transaction() as connection:
+        if store.get_customer_record(custid, connection) is None:
+            raise _not_found(custid)
+        _check_email_free(store, connection, values.get("email"), custid)
+        store.update_customer(connection, custid, values)
+        record = store.get_customer_record(custid, connection)
+    return CustomerOut.model_validate(record)
+
+
+def set_status(store: SqlStore, custid: Any, status: Status) -> StatusChange:
+    """Disable or activate; doing it twice is no error, and the answer says it was already so."""
+    custid = _custid(custid)
+    with store.transaction() as connection:
+        changed = store.update_customer(
+            connection, custid, {"status": status}, only_if=customers_table.c.status != status
+        )
+        record = store.get_customer_record(custid, connection)
+    if record is None:
+        raise _not_found(custid)
+    verb = "disabled" if status == "disabled" else "active"
+    message = f"customer {custid} is now {verb}" if changed else f"customer {custid} was already {verb}"
+    return StatusChange(customer=CustomerOut.model_validate(record), changed=bool(changed), message=message)

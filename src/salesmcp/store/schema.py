@@ -1,0 +1,149 @@
+"""The unified SQL schema (DESIGN.md): one set of tables for all three seeds.
+
+Changes go through Alembic revisions in ``salesmcp/migrations``; a test checks that the migrated
+database matches these tables.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+    func,
+)
+
+CUSTOMER_STATUSES = ("active", "disabled")
+ORDER_STATUSES = ("PLACED", "PAID", "SHIPPED", "DELIVERED", "CANCELLED")
+MONEY = Numeric(14, 2)
+# SQLite only auto-increments an INTEGER PRIMARY KEY; BigInteger elsewhere.
+BIG_ID = BigInteger().with_variant(Integer(), "sqlite")
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+customers = Table(
+    "customers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("custid", String(32), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("first_name", String(100)),
+    Column("last_name", String(100)),
+    Column("email", String(254), unique=True),
+    Column("phone", String(50)),
+    Column("city", String(100)),
+    Column("country", String(100)),
+    Column("status", String(16), nullable=False, server_default="active"),
+    Column("created_at", DateTime, nullable=False, server_default=func.current_timestamp()),
+    Column("updated_at", DateTime, nullable=False, server_default=func.current_timestamp()),
+    CheckConstraint("status IN ('active', 'disabled')", name="status"),
+    Index(None, "city"),
+    sqlite_autoincrement=True,  # ids (and custids made from them) are never reused
+)
+
+products = Table(
+    "products",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("sku", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("category", String(100)),
+    Column("price", MONEY, nullable=False),
+    Column("stock", Integer, nullable=False, server_default="0"),
+    Column("active", Boolean, nullable=False, server_default="1"),
+    Column("created_at", DateTime, nullable=False, server_default=func.current_timestamp()),
+)
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("id", BIG_ID, primary_key=True),
+    Column("customer_id", Integer, ForeignKey("customers.id"), nullable=False),
+    Column("order_date", Date, nullable=False),
+    Column("status", String(16), nullable=False, server_default="PLACED"),
+    Column("subtotal", MONEY, nullable=False),
+    Column("tax", MONEY, nullable=False, server_default="0"),
+    Column("shipping_fee", MONEY, nullable=False, server_default="0"),
+    Column("total", MONEY, nullable=False),
+    CheckConstraint("status IN ('PLACED', 'PAID', 'SHIPPED', 'DELIVERED', 'CANCELLED')", name="status"),
+    Index(None, "order_date"),
+    Index(None, "customer_id", "order_date"),
+)
+
+order_items = Table(
+    "order_items",
+    metadata,
+    Column("id", BIG_ID, primary_key=True),
+    Column("order_id", BIG_ID, ForeignKey("orders.id"), nullable=False),
+    Column("product_id", Integer, ForeignKey("products.id"), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("unit_price", MONEY, nullable=False),
+    Column("line_total", MONEY, nullable=False),
+    Index(None, "order_id"),
+    Index(None, "product_id"),
+)
+
+payments = Table(
+    "payments",
+    metadata,
+    Column("id", BIG_ID, primary_key=True),
+    Column("order_id", BIG_ID, ForeignKey("orders.id"), nullable=False),
+    Column("method", String(32), nullable=False),
+    Column("amount", MONEY, nullable=False),
+    Column("currency", String(3), nullable=False, server_default="EUR"),
+    Column("paid_at", DateTime),
+    Column("txn_ref", String(64)),
+    Index(None, "order_id"),
+)
+
+shipments = Table(
+    "shipments",
+    metadata,
+    Column("id", BIG_ID, primary_key=True),
+    Column("order_id", BIG_ID, ForeignKey("orders.id"), nullable=False),
+    Column("carrier", String(64)),
+    Column("tracking_no", String(64)),
+    Column("shipped_at", DateTime),
+    Column("delivered_at", DateTime),
+    Column("status", String(16), nullable=False),
+    Index(None, "order_id"),
+)
+
+generation_runs = Table(
+    "generation_runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("seed", BigInteger),
+    Column("rows_requested", Integer, nullable=False),
+    Column("start_date", Date),
+    Column("end_date", Date),
+    Column("locale", String(32)),
+    Column("status", String(16), nullable=False),
+    Column("progress", Integer, nullable=False, server_default="0"),
+    Column("counts", JSON),
+    Column("error", Text),
+    Column("started_at", DateTime, nullable=False, server_default=func.current_timestamp()),
+    Column("finished_at", DateTime),
+)
+
+TABLES_CHILD_FIRST = (order_items, payments, shipments, orders, products, customers, generation_runs)

@@ -1,0 +1,196 @@
+"""The SQL store: seed 000's read questions answered by the database, and customer records.
+
+Aggregations run in the database (``GROUP BY`` over the ``orders(customer_id, order_date)``
+index); Python only shapes the few rows that come back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, Engine, and_, func, insert, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from salesmcp.errors import Conflict, Unavailable
+from salesmcp.models import Customer, Revenue, Sale
+from salesmcp.store.base import city_key
+from salesmcp.store.schema import customers, orders
+
+IDS_PER_QUERY = 1000
+CUSTOMER_COLUMNS = (
+    customers.c.custid, customers.c.name, customers.c.email, customers.c.phone, customers.c.city,
+    customers.c.country, customers.c.status, customers.c.created_at, customers.c.updated_at,
+)  # fmt: skip
+
+
+def utcnow() -> dt.datetime:
+    """Timestamps are stored as naive UTC."""
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+class SqlStore:
+    """A RevenueSource and customer repository over one SQLAlchemy engine."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One transaction: committed on success, rolled back (nothing half-written) on any error."""
+        try:
+            with self.engine.begin() as connection:
+                yield connection
+        except OperationalError as exc:
+            raise Unavailable(f"the database is unavailable: {exc.orig}") from None
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        try:
+            with self.engine.connect() as connection:
+                yield connection
+        except OperationalError as exc:
+            raise Unavailable(f"the database is unavailable: {exc.orig}") from None
+
+    def ping(self) -> None:
+        with self.reading() as connection:
+            connection.execute(select(1))
+
+    # -- seed 000 read questions ------------------------------------------------------------------
+
+    def _city_matches(self, connection: Connection, city: str):
+        if connection.dialect.name == "mysql":
+            # MySQL/MariaDB compare case-insensitively by collation, and so can use ix_customers_city.
+            return customers.c.city == city.strip()
+        return func.lower(customers.c.city) == city_key(city)
+
+    def customer(self, custid: str) -> Customer | None:
+        with self.reading() as connection:
+            row = connection.execute(
+                select(customers.c.custid, customers.c.name, customers.c.city).where(customers.c.custid == custid)
+            ).first()
+        return Customer(row.custid, row.name, row.city or "") if row else None
+
+    def customers_in_city(self, city: str) -> list[Customer]:
+        with self.reading() as connection:
+            rows = connection.execute(
+                select(customers.c.custid, customers.c.name, customers.c.city)
+                .where(self._city_matches(connection, city))
+                .order_by(customers.c.custid)
+            ).all()
+        return [Customer(r.custid, r.name, r.city or "") for r in rows]
+
+    @staticmethod
+    def _counted():
+        return orders.c.status != "CANCELLED"
+
+    def sales_between(self, start: dt.date, end: dt.date, custids: Sequence[str] | None = None) -> list[Sale]:
+        query = (
+            select(orders.c.id, customers.c.custid, orders.c.order_date, orders.c.total)
+            .join(customers, customers.c.id == orders.c.customer_id)
+            .where(orders.c.order_date.between(start, end), self._counted())
+            .order_by(orders.c.order_date, orders.c.id)
+        )
+        if custids is not None:
+            if not custids:
+                return []
+            query = query.where(customers.c.custid.in_(list(dict.fromkeys(custids))))
+        with self.reading() as connection:
+            return [Sale(r.id, r.custid, r.order_date, r.total) for r in connection.execute(query)]
+
+    def revenue_by_customer(self, start: dt.date, end: dt.date, custids: Sequence[str]) -> dict[str, Revenue]:
+        result: dict[str, Revenue] = {}
+        unique = list(dict.fromkeys(custids))
+        with self.reading() as connection:
+            for i in range(0, len(unique), IDS_PER_QUERY):
+                query = (
+                    select(customers.c.custid, func.sum(orders.c.total), func.count())
+                    .select_from(customers)
+                    .join(orders, and_(orders.c.customer_id == customers.c.id, self._counted()))
+                    .where(customers.c.custid.in_(unique[i : i + IDS_PER_QUERY]))
+                    .where(orders.c.order_date.between(start, end))
+                    .group_by(customers.c.custid)
+                )
+                for custid, total, count in connection.execute(query):
+                    result[custid] = Revenue(Decimal(total), int(count))
+        return result
+
+    # -- customer records ---------------------------------------------------------------------------
+
+    @staticmethod
+    def _record(row: Any) -> dict[str, Any]:
+        return dict(row._mapping)
+
+    def get_customer_record(self, custid: str, connection: Connection | None = None) -> dict[str, Any] | None:
+        def fetch(conn: Connection) -> dict[str, Any] | None:
+            row = conn.execute(select(*CUSTOMER_COLUMNS).where(customers.c.custid == custid)).first()
+            return self._record(row) if row else None
+
+        if connection is not None:
+            return fetch(connection)
+        with self.reading() as conn:
+            return fetch(conn)
+
+    def list_customer_records(
+        self, status: str | None, city: str | None, limit: int, offset: int
+    ) -> tuple[list[dict[str, Any]], int]:
+        """One page of customers in custid order, and how many match in all."""
+        with self.reading() as connection:
+            conditions = []
+            if status:
+                conditions.append(customers.c.status == status)
+            if city:
+                conditions.append(self._city_matches(connection, city))
+            total = connection.execute(select(func.count()).select_from(customers).where(*conditions)).scalar_one()
+            rows = connection.execute(
+                select(*CUSTOMER_COLUMNS).where(*conditions).order_by(customers.c.custid).limit(limit).offset(offset)
+            ).all()
+        return [self._record(r) for r in rows], int(total)
+
+    def email_owner(self, connection: Connection, email: str) -> str | None:
+        return connection.execute(select(customers.c.custid).where(customers.c.email == email)).scalar()
+
+    def insert_customer(self, connection: Connection, values: Mapping[str, Any]) -> str:
+        """Insert a customer; without a custid one is made from the new row's id (never reused)."""
+        now = utcnow()
+        row = {**values, "created_at": now, "updated_at": now}
+        given = row.get("custid")
+        if not given:
+            row["custid"] = f"new-{uuid.uuid4().hex[:28]}"  # replaced below, inside the same transaction
+        try:
+            new_id = connection.execute(insert(customers).values(**row)).inserted_primary_key[0]
+            if not given:
+                custid = self._free_custid(connection, new_id)
+                connection.execute(update(customers).where(customers.c.id == new_id).values(custid=custid))
+                return custid
+        except IntegrityError as exc:
+            raise Conflict(f"custid or email already in use ({_reason(exc)})") from None
+        return str(given)
+
+    @staticmethod
+    def _free_custid(connection: Connection, new_id: int) -> str:
+        candidate, suffix = f"{new_id:03d}", 0
+        while connection.execute(select(customers.c.id).where(customers.c.custid == candidate)).first():
+            suffix += 1
+            candidate = f"{new_id:03d}-{suffix}"
+        return candidate
+
+    def update_customer(
+        self, connection: Connection, custid: str, changes: Mapping[str, Any], only_if: Any = None
+    ) -> int:
+        """Set only the given columns (concurrent updates of other columns survive); returns rows changed."""
+        query = update(customers).where(customers.c.custid == custid)
+        if only_if is not None:
+            query = query.where(only_if)
+        try:
+            return connection.execute(query.values(**changes, updated_at=utcnow())).rowcount
+        except IntegrityError as exc:
+            raise Conflict(f"email already in use ({_reason(exc)})", field="email") from None
+
+
+def _reason(exc: IntegrityError) -> str:
+    return str(exc.orig).splitlines()[0][:200]
