@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -10,10 +11,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from salesmcp.config import DATA_DIR, Settings
 from salesmcp.servers import wait_until_healthy
 from salesmcp.store.csv_store import CsvStore
+from salesmcp.store.database import open_engine, seed_demo_data
+from salesmcp.store.schema import TABLES_CHILD_FIRST
+from salesmcp.store.sql_store import SqlStore
 
 ROOT = Path(__file__).resolve().parents[1]
 START_TIMEOUT = 30.0
@@ -93,3 +100,88 @@ def live_apis() -> Iterator[LiveApis]:
     finally:
         customers.stop()
         sales.stop()
+
+
+# -- databases -----------------------------------------------------------------------------------
+# SQLite always; MariaDB and PostgreSQL on the local servers (127.0.0.1, see README). A test run
+# with SALESMCP_REQUIRE_DATABASES=1 (as .ci/run sets) fails instead of skipping when one is absent.
+
+DATABASES = ("sqlite", "mariadb", "postgresql")
+MARIADB_ADMIN_URL = os.environ.get("SALESMCP_TEST_MARIADB_URL", "mysql+pymysql://root@127.0.0.1:3306/test")
+POSTGRES_ADMIN_URL = os.environ.get("SALESMCP_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def _unavailable(name: str, exc: Exception) -> None:
+    reason = f"{name} is not reachable ({type(exc).__name__}: {str(exc).splitlines()[0][:120]})"
+    if os.environ.get("SALESMCP_REQUIRE_DATABASES") == "1":
+        pytest.fail(reason + "; SALESMCP_REQUIRE_DATABASES=1 makes it mandatory")
+    pytest.skip(reason)
+
+
+def _scratch_database(admin_url: str, name: str, label: str) -> Iterator[str]:
+    """A fresh database ``name`` on the server behind ``admin_url``; dropped afterwards."""
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    quote = "`" if admin.dialect.name == "mysql" else '"'
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f"DROP DATABASE IF EXISTS {quote}{name}{quote}"))
+            connection.execute(text(f"CREATE DATABASE {quote}{name}{quote}"))
+    except OperationalError as exc:
+        admin.dispose()
+        _unavailable(label, exc)
+    url = make_url(admin_url).set(database=name)
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            if admin.dialect.name == "postgresql":
+                connection.execute(text(f"DROP DATABASE IF EXISTS {quote}{name}{quote} WITH (FORCE)"))
+            else:
+                connection.execute(text(f"DROP DATABASE IF EXISTS {quote}{name}{quote}"))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def mysql_url() -> Iterator[str]:
+    yield from _scratch_database(MARIADB_ADMIN_URL, f"salesmcp_test_{os.getpid()}", "MariaDB")
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    yield from _scratch_database(POSTGRES_ADMIN_URL, f"salesmcp_test_{os.getpid()}", "PostgreSQL")
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return f"sqlite:///{(tmp_path_factory.mktemp('db') / 'salesmcp.db').as_posix()}"
+
+
+@pytest.fixture(params=DATABASES)
+def database_url(request: pytest.FixtureRequest) -> str:
+    """Each database in turn: a test using it runs once on SQLite, MariaDB and PostgreSQL."""
+    return request.getfixturevalue(
+        {"sqlite": "sqlite_url", "mariadb": "mysql_url", "postgresql": "postgres_url"}[request.param]
+    )
+
+
+_ENGINES: dict[str, Engine] = {}
+
+
+@pytest.fixture
+def sql_store(database_url: str) -> Iterator[SqlStore]:
+    """The database migrated and holding exactly the demo data, fresh for each test."""
+    engine = _ENGINES.get(database_url)
+    if engine is None:
+        engine = _ENGINES[database_url] = open_engine(database_url, seed=False)
+    with engine.begin() as connection:
+        for table in TABLES_CHILD_FIRST:
+            connection.execute(table.delete())
+    seed_demo_data(engine)
+    yield SqlStore(engine)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _dispose_engines() -> Iterator[None]:
+    yield
+    for engine in _ENGINES.values():
+        engine.dispose()

@@ -53,34 +53,51 @@ def main() -> None:
 
 
 host_option = click.option("--host", help="Interface to bind (env HOST, default 127.0.0.1).")
+database_option = click.option(
+    "--database-url",
+    help="Serve from this database (SQLAlchemy URL, e.g. sqlite:///data/customers.db) instead of the CSV file.",
+)
+
+
+def _database_store(database_url: str | None, settings: Settings) -> Any:
+    """The SQL store for --database-url, or None to keep the CSV file."""
+    if not database_url:
+        return None
+    from salesmcp.web import open_store
+
+    return open_store(settings.model_copy(update={"database_url": database_url}))
 
 
 @main.command("serve-customers")
 @host_option
 @click.option("--port", type=int, help="Port (env CUSTOMER_API_PORT, default 5001).")
 @click.option("--customers-csv", type=click.Path(path_type=Path), help="customers.csv (env CUSTOMERS_CSV).")
-def serve_customers(host: str | None, port: int | None, customers_csv: Path | None) -> None:
+@database_option
+def serve_customers(host: str | None, port: int | None, customers_csv: Path | None, database_url: str | None) -> None:
     """Run seed 000's customer API (GET /customer/<custid>, GET /customers/city/<city>)."""
     from salesmcp.api import create_customer_app
     from salesmcp.servers import serve_wsgi
 
     settings = _settings(host=host, customer_api_port=port, customers_csv=customers_csv)
     _logging(settings)
-    serve_wsgi(create_customer_app(settings), settings.host, settings.customer_api_port, settings.web_threads)
+    app = create_customer_app(settings, _database_store(database_url, settings))
+    serve_wsgi(app, settings.host, settings.customer_api_port, settings.web_threads)
 
 
 @main.command("serve-sales")
 @host_option
 @click.option("--port", type=int, help="Port (env SALES_API_PORT, default 5002).")
 @click.option("--sales-csv", type=click.Path(path_type=Path), help="sales.csv (env SALES_CSV).")
-def serve_sales(host: str | None, port: int | None, sales_csv: Path | None) -> None:
+@database_option
+def serve_sales(host: str | None, port: int | None, sales_csv: Path | None, database_url: str | None) -> None:
     """Run seed 000's sales API (GET /sales?start_date=yyyymmdd&end_date=yyyymmdd)."""
     from salesmcp.api import create_sales_app
     from salesmcp.servers import serve_wsgi
 
     settings = _settings(host=host, sales_api_port=port, sales_csv=sales_csv)
     _logging(settings)
-    serve_wsgi(create_sales_app(settings), settings.host, settings.sales_api_port, settings.web_threads)
+    app = create_sales_app(settings, _database_store(database_url, settings))
+    serve_wsgi(app, settings.host, settings.sales_api_port, settings.web_threads)
 
 
 @main.command("up")
@@ -165,3 +182,41 @@ def claude_config(name: str, script: Path | None, write: bool, config_path: Path
         backup = desktop.merge_entry(target, name, entry)
         click.echo(f"wrote {target}" + (f" (backup: {backup})" if backup else ""), err=True)
         click.echo("Restart Claude Desktop (quit it from the tray/menu bar) to load the server.", err=True)
+
+
+@main.command("serve")
+@host_option
+@click.option("--port", type=int, help="Port (env PORT, else API_PORT, default 8080).")
+@click.option("--database-url", help="SQLAlchemy URL (env DATABASE_URL; default: SQLite file DB_PATH).")
+def serve(host: str | None, port: int | None, database_url: str | None) -> None:
+    """Run the main server: REST and MCP over Streamable HTTP (POST /mcp), on the database."""
+    from salesmcp.web import serve as serve_main
+
+    settings = _settings(host=host, port=port, database_url=database_url)
+    _logging(settings)
+    serve_main(settings)
+
+
+@main.command("mcp")
+@click.option("--database-url", help="SQLAlchemy URL (env DATABASE_URL; default: SQLite file DB_PATH).")
+def mcp_stdio(database_url: str | None) -> None:
+    """Run the stdio MCP server with every tool, on the database in process (for Claude Desktop)."""
+    from salesmcp.mcp import build_server
+    from salesmcp.web import open_store
+
+    settings = _settings(database_url=database_url)
+    _logging(settings)
+    store = open_store(settings)
+    build_server(store, name="salesmcp", log_level=settings.log_level, customers=store).run()
+
+
+@main.command("migrate")
+@click.option("--database-url", help="SQLAlchemy URL (env DATABASE_URL; default: SQLite file DB_PATH).")
+def migrate(database_url: str | None) -> None:
+    """Create or upgrade the database schema, and fill a new database with the demo data."""
+    from salesmcp.web import open_store
+
+    settings = _settings(database_url=database_url)
+    _logging(settings)
+    store = open_store(settings)
+    click.echo(f"database ready: {store.engine.url.render_as_string(hide_password=True)}")

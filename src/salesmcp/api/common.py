@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException
 from salesmcp import __version__
 from salesmcp.errors import SalesmcpError
 from salesmcp.models import money_json
+from salesmcp.validation import invalid_input
 
 log = logging.getLogger(__name__)
 
@@ -36,11 +37,9 @@ def error_body(code: str, message: str, field: str | None = None) -> dict[str, A
 
 
 def _validation_error(exc: ValidationError):
-    """pydantic's errors, in our shape: the first problem names its field and rule."""
-    first = exc.errors()[0]
-    field = ".".join(str(part) for part in first["loc"]) or None
-    rule = "is required" if first["type"] == "missing" else first["msg"]
-    return make_response(jsonify(error_body("invalid_input", f"{field}: {rule}", field)), 400)
+    """Request validation failures in our shape: 400 naming the first bad field and its rule."""
+    error = invalid_input(exc)
+    return make_response(jsonify({"error": error.as_dict()}), error.status)
 
 
 def create_base_app(title: str, description: str) -> OpenAPI:

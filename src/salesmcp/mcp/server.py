@@ -2,20 +2,45 @@
 
 from __future__ import annotations
 
-from mcp.server.mcpserver import MCPServer
+from typing import Any
+
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
 
 from salesmcp import __version__
+from salesmcp.mcp.customer_tools import register_customer_tools
 from salesmcp.mcp.revenue_tools import register_revenue_tools
 from salesmcp.store.base import RevenueSource
+from salesmcp.store.sql_store import SqlStore
 
 INSTRUCTIONS = (
-    "Answers questions about customers and sales revenue. Dates are yyyymmdd or YYYY-MM-DD and "
-    "periods include both ends; amounts are in the data's currency."
+    "Answers questions about customers and sales revenue, and manages customers. Dates are yyyymmdd or "
+    "YYYY-MM-DD and periods include both ends; amounts are in the data's currency."
 )
 
 
-def build_server(source: RevenueSource, name: str = "salesmcp", log_level: str = "INFO") -> MCPServer:
-    """The MCP server with every tool that ``source`` can serve."""
-    server = MCPServer(name, version=__version__, instructions=INSTRUCTIONS, log_level=log_level)  # type: ignore[arg-type]
+class SalesMCPServer(MCPServer):
+    """MCPServer that names unknown and missing arguments instead of dropping or dumping them."""
+
+    async def call_tool(self, name: str, arguments: dict[str, Any], context: Context | None = None) -> Any:
+        schema = self._tool_input_schema(name)
+        if schema is not None:
+            known = schema.get("properties", {})
+            unknown = sorted(set(arguments) - set(known))
+            if unknown:
+                raise ToolError(f"{unknown[0]}: is not a known argument of {name} (allowed: {', '.join(known)})")
+            missing = [field for field in schema.get("required", []) if field not in arguments]
+            if missing:
+                raise ToolError(f"{missing[0]}: is required")
+        return await super().call_tool(name, arguments, context)
+
+
+def build_server(
+    source: RevenueSource, name: str = "salesmcp", log_level: str = "INFO", customers: SqlStore | None = None
+) -> MCPServer:
+    """The MCP server: the two revenue tools on ``source``, and the customer tools when a database is given."""
+    server = SalesMCPServer(name, version=__version__, instructions=INSTRUCTIONS, log_level=log_level)  # type: ignore[arg-type]
     register_revenue_tools(server, source)
+    if customers is not None:
+        register_customer_tools(server, customers)
     return server

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, fi
 from salesmcp.errors import Conflict, InvalidInput, NotFound
 from salesmcp.store.schema import customers as customers_table
 from salesmcp.store.sql_store import SqlStore
+from salesmcp.validation import invalid_input
 
 Status = Literal["active", "disabled"]
 MAX_PAGE = 500
@@ -85,16 +86,7 @@ def parse(model: type[BaseModel], data: dict[str, Any]) -> Any:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        error = exc.errors()[0]
-        field = ".".join(str(part) for part in error["loc"]) or "input"
-        if error["type"] == "extra_forbidden":
-            allowed = ", ".join(model.model_fields)
-            raise InvalidInput(field, f"is not a known field (allowed: {allowed})") from None
-        if error["type"] == "missing":
-            raise InvalidInput(field, "is required") from None
-        if error["type"] == "string_pattern_mismatch" and field == "phone":
-            raise InvalidInput(field, "must be a phone number: digits, spaces and + ( ) . / -") from None
-        raise InvalidInput(field, error["msg"]) from None
+        raise invalid_input(exc, model.model_fields) from None
 
 
 def _custid(value: Any) -> str:

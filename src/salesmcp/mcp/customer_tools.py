@@ -1,0 +1,95 @@
+"""Seed 001's six customer tools, over the SQL store in process."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from mcp.server.mcpserver import MCPServer
+from mcp.types import ToolAnnotations
+from pydantic import Field
+
+from salesmcp.mcp.errors import tool_errors
+from salesmcp.mcp.revenue_tools import CustId
+from salesmcp.services import customers as service
+from salesmcp.services.customers import CustomerOut, CustomerPage, StatusChange
+from salesmcp.store.sql_store import SqlStore
+
+READ = ToolAnnotations(readOnlyHint=True, idempotentHint=True, openWorldHint=False)
+WRITE = ToolAnnotations(readOnlyHint=False, destructiveHint=False, idempotentHint=False, openWorldHint=False)
+STATUS = ToolAnnotations(readOnlyHint=False, destructiveHint=False, idempotentHint=True, openWorldHint=False)
+
+Text = Annotated[str | None, Field(description="leave out to keep")]
+
+
+def register_customer_tools(server: MCPServer, store: SqlStore) -> None:
+    @server.tool(annotations=READ, description='One customer by custid (e.g. "011"), with status and contacts.')
+    def get_customer(cust_id: CustId) -> CustomerOut:
+        with tool_errors():
+            return service.get_customer(store, cust_id)
+
+    @server.tool(
+        annotations=READ,
+        description=(
+            f"Customers in custid order, optionally only one status (active/disabled) or one city. Pages: "
+            f"limit (1-{service.MAX_PAGE}, default {service.DEFAULT_PAGE}) and offset; the answer has the total "
+            "count and truncated=true when more customers match than the page shows."
+        ),
+    )
+    def list_customers(
+        status: Literal["active", "disabled"] | None = None,
+        city: str | None = None,
+        limit: Annotated[int, Field(description=f"page size, at most {service.MAX_PAGE}")] = service.DEFAULT_PAGE,
+        offset: Annotated[int, Field(description="customers to skip")] = 0,
+    ) -> CustomerPage:
+        with tool_errors():
+            return service.list_customers(store, status, city, limit, offset)
+
+    @server.tool(
+        annotations=WRITE,
+        description=(
+            "Create an active customer. name is required; email is optional but must be valid and unique. "
+            "custid is assigned when not given (and never reused)."
+        ),
+    )
+    def add_customer(
+        name: str,
+        email: str | None = None,
+        phone: str | None = None,
+        city: str | None = None,
+        country: str | None = None,
+        custid: str | None = None,
+    ) -> CustomerOut:
+        with tool_errors():
+            return service.add_customer(store, _given(locals()))
+
+    @server.tool(
+        annotations=WRITE,
+        description="Change some of a customer's fields (name, email, phone, city, country); others are kept.",
+    )
+    def update_customer(
+        cust_id: CustId,
+        name: Text = None,
+        email: Text = None,
+        phone: Text = None,
+        city: Text = None,
+        country: Text = None,
+    ) -> CustomerOut:
+        with tool_errors():
+            changes = _given(locals())
+            changes.pop("cust_id")
+            return service.update_customer(store, cust_id, changes)
+
+    @server.tool(annotations=STATUS, description="Disable a customer account (saying so if it already was).")
+    def disable_customer(cust_id: CustId) -> StatusChange:
+        with tool_errors():
+            return service.set_status(store, cust_id, "disabled")
+
+    @server.tool(annotations=STATUS, description="Activate a customer account (saying so if it already was).")
+    def activate_customer(cust_id: CustId) -> StatusChange:
+        with tool_errors():
+            return service.set_status(store, cust_id, "active")
+
+
+def _given(arguments: dict[str, Any]) -> dict[str, Any]:
+    """The arguments the caller set (a tool cannot tell "left out" from None, so None means left out)."""
+    return {key: value for key, value in arguments.items() if value is not None}

@@ -1,0 +1,111 @@
+"""The main server (seed 001): REST (Flask) and MCP over Streamable HTTP at /mcp, in one ASGI app."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+from a2wsgi import WSGIMiddleware
+from flask import jsonify
+from flask_openapi3 import OpenAPI
+from mcp.server.transport_security import TransportSecuritySettings
+from starlette.applications import Starlette
+from starlette.routing import Mount, Route
+
+from salesmcp import __version__
+from salesmcp.api import customer_records
+from salesmcp.api import customers as seed_customer_routes
+from salesmcp.api import sales as seed_sales_routes
+from salesmcp.api.common import create_base_app, error_body
+from salesmcp.config import Settings
+from salesmcp.errors import Unavailable
+from salesmcp.mcp import build_server
+from salesmcp.store.database import open_engine
+from salesmcp.store.sql_store import SqlStore
+
+log = logging.getLogger(__name__)
+MCP_PATH = "/mcp"
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def open_store(settings: Settings) -> SqlStore:
+    """The configured database, migrated, with the demo data in a new one."""
+    return SqlStore(open_engine(settings.resolved_database_url, seed=settings.seed_demo_data))
+
+
+def create_rest_app(settings: Settings, store: SqlStore, tools: Sequence[str]) -> OpenAPI:
+    """Flask: seed 000's routes and customer management, both on the database; / and /health."""
+    app = create_base_app("salesmcp", "Customers and sales over REST; MCP over Streamable HTTP at /mcp")
+    app.extensions.update({"salesmcp.customers": store, "salesmcp.sales": store, "salesmcp.records": store})
+    for blueprint in (seed_customer_routes.bp, seed_sales_routes.bp, customer_records.bp):
+        app.register_api(blueprint)
+
+    @app.get("/", summary="What this server is and what it serves")
+    def index():
+        routes = sorted({rule.rule for rule in app.url_map.iter_rules() if not rule.rule.startswith("/static")})
+        return jsonify(
+            {
+                "name": "salesmcp",
+                "version": __version__,
+                "mcp": {"endpoint": MCP_PATH, "transport": "streamable-http", "tools": list(tools)},
+                "endpoints": [MCP_PATH, *routes],
+                "database": store.engine.dialect.name,
+            }
+        )
+
+    @app.get("/health", summary="200 when the database answers, 503 with the reason when it does not")
+    def health():
+        try:
+            store.ping()
+        except Unavailable as exc:
+            body = error_body("unavailable", exc.message)
+            return jsonify({"status": "unavailable", "reason": exc.message, **body}), 503
+        return jsonify({"status": "ok", "database": store.engine.dialect.name})
+
+    return app
+
+
+def _transport_security(settings: Settings) -> TransportSecuritySettings | None:
+    """Host/Origin checks against DNS rebinding: the SDK's loopback defaults plus ALLOWED_HOSTS."""
+    extra = [host.strip() for host in settings.allowed_hosts.split(",") if host.strip()]
+    if not extra:
+        return None  # the SDK protects loopback binds itself
+    hosts = ["127.0.0.1:*", "localhost:*", "[::1]:*", *extra]
+    origins = [f"{scheme}://{host}" for host in hosts for scheme in ("http", "https")]
+    return TransportSecuritySettings(allowed_hosts=hosts, allowed_origins=origins)
+
+
+def create_main_app(settings: Settings, store: SqlStore | None = None) -> Starlette:
+    """One ASGI app: POST /mcp (stateless Streamable HTTP, SSE answers) and the Flask app for the rest."""
+    store = store or open_store(settings)
+    mcp_server = build_server(store, customers=store, log_level=settings.log_level)
+    mcp_app = mcp_server.streamable_http_app(
+        streamable_http_path=MCP_PATH,
+        stateless_http=True,  # any replica can answer any request
+        json_response=False,  # SSE, so progress notifications reach the client
+        transport_security=_transport_security(settings),
+        host=settings.host,
+    )
+    tools = [tool.name for tool in mcp_server._tool_manager.list_tools()]
+    flask_app = create_rest_app(settings, store, tools)
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        async with mcp_server.session_manager.run():
+            yield
+        store.engine.dispose()
+
+    return Starlette(
+        routes=[Route(MCP_PATH, endpoint=mcp_app), Mount("/", app=WSGIMiddleware(flask_app))],
+        lifespan=lifespan,
+    )
+
+
+def serve(settings: Settings) -> None:
+    """Run the main server with uvicorn until interrupted."""
+    import uvicorn
+
+    app = create_main_app(settings)
+    log.info("salesmcp on http://%s:%d (MCP at %s)", settings.host, settings.server_port, MCP_PATH)
+    uvicorn.run(app, host=settings.host, port=settings.server_port, log_level=settings.log_level.lower())
