@@ -6,7 +6,6 @@ from pathlib import Path
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy.engine import URL
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -68,6 +67,8 @@ class Settings(BaseSettings):
         if self.database_url:
             return normalise_database_url(self.database_url)
         if self.mysql_host:
+            from sqlalchemy.engine import URL  # imported here: the CSV servers never load SQLAlchemy
+
             return URL.create(
                 "mysql+pymysql",
                 username=self.mysql_user,

@@ -42,11 +42,6 @@ def parse_period(
     return first, last
 
 
-def to_compact(day: dt.date) -> str:
-    """The seed 000 form of a date: ``yyyymmdd``."""
-    return day.strftime("%Y%m%d")
-
-
 def _validate_date_param(value: object, info: ValidationInfo) -> dt.date:
     return parse_date(value, info.field_name or "date")
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 
-from flask import jsonify
+from flask import Response, current_app, jsonify
 from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, Field, field_validator, model_validator
 
@@ -15,6 +16,7 @@ from salesmcp.store.base import SalesReader
 
 bp = APIBlueprint("seed_sales", __name__, abp_tags=[Tag(name="sales (seed 000)")])
 MAX_CUSTIDS = 5000
+STREAM_CHUNK = 10_000
 
 
 class SalesQuery(BaseModel):
@@ -53,7 +55,18 @@ def _sales() -> SalesReader:
 @bp.get("/sales", summary="Sales in an inclusive date range, sorted by date then ordid")
 def sales(query: SalesQuery):
     rows = _sales().sales_between(*query.period, query.custid or None)
-    return jsonify([sale.as_dict() for sale in rows])
+    if len(rows) <= STREAM_CHUNK:
+        return jsonify([sale.as_dict() for sale in rows])
+    # A large range is written in chunks, so the whole JSON text never sits in memory at once.
+    encode = current_app.json.dumps
+
+    def chunks() -> Iterator[str]:
+        yield "["
+        for i in range(0, len(rows), STREAM_CHUNK):
+            yield ("," if i else "") + encode([sale.as_dict() for sale in rows[i : i + STREAM_CHUNK]])[1:-1]
+        yield "]\n"
+
+    return Response(chunks(), mimetype="application/json")
 
 
 @bp.get(

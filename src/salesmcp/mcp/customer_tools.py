@@ -8,7 +8,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
-from salesmcp.mcp.errors import tool_errors
+from salesmcp.mcp.errors import structured, tool_errors
 from salesmcp.mcp.revenue_tools import CustId
 from salesmcp.services import customers as service
 from salesmcp.services.customers import CustomerOut, CustomerPage, StatusChange
@@ -25,7 +25,7 @@ def register_customer_tools(server: MCPServer, store: SqlStore) -> None:
     @server.tool(annotations=READ, description='One customer by custid (e.g. "011"), with status and contacts.')
     def get_customer(cust_id: CustId) -> CustomerOut:
         with tool_errors():
-            return service.get_customer(store, cust_id)
+            return structured(service.get_customer(store, cust_id))
 
     @server.tool(
         annotations=READ,
@@ -42,7 +42,7 @@ def register_customer_tools(server: MCPServer, store: SqlStore) -> None:
         offset: Annotated[int, Field(description="customers to skip")] = 0,
     ) -> CustomerPage:
         with tool_errors():
-            return service.list_customers(store, status, city, limit, offset)
+            return structured(service.list_customers(store, status, city, limit, offset))
 
     @server.tool(
         annotations=WRITE,
@@ -60,7 +60,7 @@ def register_customer_tools(server: MCPServer, store: SqlStore) -> None:
         custid: str | None = None,
     ) -> CustomerOut:
         with tool_errors():
-            return service.add_customer(store, _given(locals()))
+            return structured(service.add_customer(store, _given(locals())))
 
     @server.tool(
         annotations=WRITE,
@@ -77,17 +77,17 @@ def register_customer_tools(server: MCPServer, store: SqlStore) -> None:
         with tool_errors():
             changes = _given(locals())
             changes.pop("cust_id")
-            return service.update_customer(store, cust_id, changes)
+            return structured(service.update_customer(store, cust_id, changes))
 
     @server.tool(annotations=STATUS, description="Disable a customer account (saying so if it already was).")
     def disable_customer(cust_id: CustId) -> StatusChange:
         with tool_errors():
-            return service.set_status(store, cust_id, "disabled")
+            return structured(service.set_status(store, cust_id, "disabled"))
 
     @server.tool(annotations=STATUS, description="Activate a customer account (saying so if it already was).")
     def activate_customer(cust_id: CustId) -> StatusChange:
         with tool_errors():
-            return service.set_status(store, cust_id, "active")
+            return structured(service.set_status(store, cust_id, "active"))
 
 
 def _given(arguments: dict[str, Any]) -> dict[str, Any]:

@@ -8,8 +8,8 @@ from mcp.server.mcpserver import MCPServer
 from mcp.types import ToolAnnotations
 from pydantic import BeforeValidator, Field
 
-from salesmcp.mcp.errors import tool_errors
-from salesmcp.models import CityRevenue, CustomerRevenue, json_ready
+from salesmcp.mcp.errors import structured, tool_errors
+from salesmcp.models import CityRevenue, CustomerRevenue
 from salesmcp.services import revenue
 from salesmcp.store.base import RevenueSource
 
@@ -42,7 +42,7 @@ def register_revenue_tools(server: MCPServer, source: RevenueSource) -> None:
     )
     def get_customer_revenue_by_period(cust_id: CustId, start_date: StartDate, end_date: EndDate) -> CustomerRevenue:
         with tool_errors():
-            return json_ready(CustomerRevenue, revenue.customer_revenue(source, cust_id, start_date, end_date))
+            return structured(revenue.customer_revenue(source, cust_id, start_date, end_date), CustomerRevenue)
 
     @server.tool(
         annotations=READ_ONLY,
@@ -55,4 +55,4 @@ def register_revenue_tools(server: MCPServer, source: RevenueSource) -> None:
     )
     def get_city_revenue_by_period(city: City, start_date: StartDate, end_date: EndDate) -> CityRevenue:
         with tool_errors():
-            return json_ready(CityRevenue, revenue.city_revenue(source, city, start_date, end_date))
+            return structured(revenue.city_revenue(source, city, start_date, end_date), CityRevenue)

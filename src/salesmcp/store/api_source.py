@@ -11,9 +11,8 @@ from urllib.parse import quote
 
 import httpx
 
-from salesmcp.dates import to_compact
 from salesmcp.errors import Unavailable
-from salesmcp.models import Customer, Revenue, Sale
+from salesmcp.models import Customer, Revenue, Sale, compact_date
 
 CUSTIDS_PER_REQUEST = 500
 
@@ -65,7 +64,7 @@ class ApiSource:
 
     @staticmethod
     def _period(start: dt.date, end: dt.date) -> dict[str, str]:
-        return {"start_date": to_compact(start), "end_date": to_compact(end)}
+        return {"start_date": compact_date(start), "end_date": compact_date(end)}
 
     def sales_between(self, start: dt.date, end: dt.date, custids: Sequence[str] | None = None) -> list[Sale]:
         params = self._period(start, end)

@@ -78,6 +78,12 @@ class CsvCustomers:
 
 
 def _parse_amount(text: str, path: Path, lineno: int) -> int:
+    """An amount as an integer of 1/10_000; plain decimals take a fast path, anything else Decimal."""
+    whole, dot, fraction = text.partition(".")
+    digits = whole[1:] if whole[:1] in "+-" else whole
+    if (digits.isdigit() or (dot and not digits)) and (not dot or (fraction.isdigit() and len(fraction) <= 4)):
+        value = int(digits or 0) * _UNIT + (int(fraction.ljust(AMOUNT_SCALE, "0")) if fraction else 0)
+        return -value if whole[:1] == "-" else value
     try:
         amount = Decimal(text)
     except InvalidOperation:
@@ -123,12 +129,11 @@ class CsvSales:
         self._amount = np.frombuffer(amounts, np.int64)[order]
         del ordids, cust, dates, amounts, order
 
-        # Per customer, its rows in date order: rows of customer c are
-        # _by_cust[_start[c]:_start[c + 1]], with their dates and running sums of amounts alongside.
+        # The rows again, ordered by (customer, date): _by_cust[i] is a row, _cust_key[i] its
+        # customer << 32 | date, so one customer's rows in a period are one binary search away,
+        # for any number of customers at once; _cust_running holds running sums of the amounts.
         self._by_cust = np.argsort(self._cust, kind="stable").astype(np.int32)
-        counts = np.bincount(self._cust, minlength=len(self._custids))
-        self._start = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
-        self._cust_date = self._date[self._by_cust]
+        self._cust_key = (self._cust[self._by_cust].astype(np.int64) << 32) | self._date[self._by_cust]
         self._cust_running = np.concatenate(([0], np.cumsum(self._amount[self._by_cust])))
         self._day_cache: dict[int, dt.date] = {}
 
@@ -151,14 +156,13 @@ class CsvSales:
             day = self._day_cache[number] = dt.date(number // 10_000, number // 100 % 100, number % 100)
         return day
 
-    def _rows_of(self, position: int, first: int, last: int) -> tuple[int, int]:
-        """Bounds, in the per-customer arrays, of one customer's rows dated first..last."""
-        lo, hi = self._start[position], self._start[position + 1]
-        dates = self._cust_date[lo:hi]
-        return (
-            int(lo + np.searchsorted(dates, first, "left")),
-            int(lo + np.searchsorted(dates, last, "right")),
-        )
+    def _bounds(self, custids: Sequence[str], first: int, last: int) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """For the known custids: where their rows dated first..last start and end in the _by_cust order."""
+        known = [custid for custid in dict.fromkeys(custids) if custid in self._index]
+        positions = np.fromiter((self._index[c] for c in known), np.int64, len(known)) << 32
+        lo = np.searchsorted(self._cust_key, positions | first, "left")
+        hi = np.searchsorted(self._cust_key, positions | last, "right")
+        return known, lo, hi
 
     def sales_between(self, start: dt.date, end: dt.date, custids: Sequence[str] | None = None) -> list[Sale]:
         first, last = _date_number(start), _date_number(end)
@@ -167,12 +171,8 @@ class CsvSales:
             hi = int(np.searchsorted(self._date, last, "right"))
             rows = np.arange(lo, hi)
         else:
-            parts = []
-            for custid in dict.fromkeys(custids):
-                position = self._index.get(custid)
-                if position is not None:
-                    lo, hi = self._rows_of(position, first, last)
-                    parts.append(self._by_cust[lo:hi])
+            _, lo, hi = self._bounds(custids, first, last)
+            parts = [self._by_cust[a:b] for a, b in zip(lo.tolist(), hi.tolist(), strict=True) if b > a]
             rows = np.sort(np.concatenate(parts)) if parts else np.empty(0, np.int32)
         custids_by_position, day = self._custids, self._day
         return [
@@ -187,17 +187,14 @@ class CsvSales:
         ]
 
     def revenue_by_customer(self, start: dt.date, end: dt.date, custids: Sequence[str]) -> dict[str, Revenue]:
-        first, last = _date_number(start), _date_number(end)
-        result: dict[str, Revenue] = {}
-        for custid in custids:
-            position = self._index.get(custid)
-            if position is None or custid in result:
-                continue
-            lo, hi = self._rows_of(position, first, last)
-            if hi > lo:
-                total = int(self._cust_running[hi] - self._cust_running[lo])
-                result[custid] = Revenue(Decimal(total).scaleb(-AMOUNT_SCALE), hi - lo)
-        return result
+        known, lo, hi = self._bounds(custids, _date_number(start), _date_number(end))
+        totals = (self._cust_running[hi] - self._cust_running[lo]).tolist()
+        counts = (hi - lo).tolist()
+        return {
+            custid: Revenue(Decimal(total).scaleb(-AMOUNT_SCALE), count)
+            for custid, total, count in zip(known, totals, counts, strict=True)
+            if count
+        }
 
 
 class CsvStore:

@@ -84,3 +84,14 @@ def test_the_openapi_document_describes_the_sales_route(client):
     spec = client.get("/openapi/openapi.json").get_json()
     names = {p["name"] for p in spec["paths"]["/sales"]["get"]["parameters"]}
     assert {"start_date", "end_date", "custid"} <= names
+
+
+def test_a_large_range_is_streamed_as_one_valid_json_array(tmp_path, settings):
+    path = tmp_path / "sales.csv"
+    lines = [f"{i},c{i % 7},202601{1 + i % 28:02d},{i % 100}.25" for i in range(1, 25_001)]
+    path.write_text("ordid,custid,orddate,ordamount\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    client = create_sales_app(settings.model_copy(update={"sales_csv": path})).test_client()
+    sales = client.get("/sales?start_date=20260101&end_date=20260131").get_json()
+    assert len(sales) == 25_000
+    assert sum(sale["ordamount"] for sale in sales) == sum(i % 100 + 0.25 for i in range(1, 25_001))
+    assert sales[0] == {"ordid": 28, "custid": "c0", "orddate": "20260101", "ordamount": 28.25}

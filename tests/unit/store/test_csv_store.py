@@ -88,3 +88,12 @@ def test_duplicate_custids_are_reported(tmp_path):
 def test_a_missing_file_is_reported_with_its_path(tmp_path):
     with pytest.raises(DataFileError, match="cannot open .*nope.csv"):
         CsvCustomers(tmp_path / "nope.csv")
+
+
+@pytest.mark.parametrize(
+    ("text", "amount"),
+    [("9", "9"), ("-5.25", "-5.25"), ("+3.5", "3.5"), (".75", "0.75"), ("12.0001", "12.0001"), ("1e2", "100")],
+)
+def test_amounts_in_any_plain_decimal_form_are_read_exactly(tmp_path, text, amount):
+    sales = CsvSales(write(tmp_path / "s.csv", f"ordid,custid,orddate,ordamount\n1,a,20260101,{text}\n"))
+    assert sales.revenue_by_customer(dt.date(2026, 1, 1), dt.date(2026, 1, 1), ["a"])["a"].amount == Decimal(amount)
