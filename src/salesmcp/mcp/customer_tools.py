@@ -60,7 +60,8 @@ def register_customer_tools(server: MCPServer, store: SqlStore) -> None:
         custid: str | None = None,
     ) -> CustomerOut:
         with tool_errors():
-            return structured(service.add_customer(store, _given(locals())))
+            fields = {"name": name, "email": email, "phone": phone, "city": city, "country": country, "custid": custid}
+            return structured(service.add_customer(store, _given(fields)))
 
     @server.tool(
         annotations=WRITE,
@@ -75,8 +76,7 @@ def register_customer_tools(server: MCPServer, store: SqlStore) -> None:
         country: Text = None,
     ) -> CustomerOut:
         with tool_errors():
-            changes = _given(locals())
-            changes.pop("cust_id")
+            changes = _given({"name": name, "email": email, "phone": phone, "city": city, "country": country})
             return structured(service.update_customer(store, cust_id, changes))
 
     @server.tool(annotations=STATUS, description="Disable a customer account (saying so if it already was).")

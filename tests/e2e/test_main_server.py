@@ -1,0 +1,178 @@
+"""`salesmcp serve` as a real process on each database, driven over HTTP: seed 001's curl and the SDK client."""
+
+import json
+import sys
+
+import anyio
+import httpx
+import pytest
+from mcp import Client, StdioServerParameters
+
+from salesmcp.store.database import open_engine, seed_demo_data
+from salesmcp.store.schema import TABLES_CHILD_FIRST
+from tests.conftest import DATABASES, ROOT, start_server
+
+TIMEOUT = 60
+ALL_TOOLS = {
+    "get_customer_revenue_by_period", "get_city_revenue_by_period", "get_customer", "list_customers",
+    "add_customer", "update_customer", "disable_customer", "activate_customer",
+}  # fmt: skip
+SEED_001_INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2024-11-05",
+        "capabilities": {},
+        "clientInfo": {"name": "test-client", "version": "1.0.0"},
+    },
+}
+
+
+@pytest.fixture(scope="module", params=DATABASES)
+def database(request):
+    """A database holding exactly the demo data, for the tests of this module."""
+    url = request.getfixturevalue(
+        {"sqlite": "sqlite_url", "mariadb": "mysql_url", "postgresql": "postgres_url"}[request.param]
+    )
+    engine = open_engine(url, seed=False)
+    with engine.begin() as connection:
+        for table in TABLES_CHILD_FIRST:
+            connection.execute(table.delete())
+    seed_demo_data(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="module")
+def server(database):
+    running = start_server("serve", "--database-url", database)
+    yield running
+    running.stop()
+
+
+def test_seed_001_curl_initialize_answers_over_sse(server):
+    # What `curl -X POST .../mcp -H "Content-Type: application/json" -d '{...}'` sends: Accept: */*.
+    response = httpx.post(
+        f"{server.url}/mcp",
+        content=json.dumps(SEED_001_INITIALIZE),
+        headers={"Content-Type": "application/json", "Accept": "*/*", "User-Agent": "curl/8.5.0"},
+        timeout=TIMEOUT,
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/event-stream")
+    data = next(line[5:] for line in response.text.splitlines() if line.startswith("data:"))
+    result = json.loads(data)["result"]
+    assert result["protocolVersion"] == "2024-11-05"
+    assert result["serverInfo"]["name"] == "salesmcp"
+
+
+def test_index_and_health_describe_the_server(server):
+    index = httpx.get(f"{server.url}/", timeout=TIMEOUT).json()
+    assert set(index["mcp"]["tools"]) == ALL_TOOLS
+    assert "/mcp" in index["endpoints"] and "/customers" in index["endpoints"]
+    assert httpx.get(f"{server.url}/health", timeout=TIMEOUT).json()["status"] == "ok"
+
+
+def test_seed_000_routes_answer_from_the_database(server):
+    assert httpx.get(f"{server.url}/customer/012", timeout=TIMEOUT).json()["custname"] == "Bert"
+    sales = httpx.get(f"{server.url}/sales?start_date=20260103&end_date=20260107", timeout=TIMEOUT).json()
+    assert sales == [
+        {"ordid": 501, "custid": "012", "orddate": "20260103", "ordamount": 9},
+        {"ordid": 502, "custid": "014", "orddate": "20260107", "ordamount": 11},
+    ]
+
+
+async def call(client, tool, **arguments):
+    return await client.call_tool(tool, arguments)
+
+
+@pytest.mark.anyio
+async def test_every_tool_over_streamable_http(server):
+    with anyio.fail_after(TIMEOUT):
+        async with Client(f"{server.url}/mcp") as client:
+            assert {tool.name for tool in (await client.list_tools()).tools} == ALL_TOOLS
+            await _revenue_examples(client)
+            await _customer_life_cycle(client, "http")
+            await _bad_inputs(client)
+
+
+@pytest.mark.anyio
+async def test_every_tool_over_stdio_on_the_same_database(database):
+    params = StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "salesmcp", "mcp"],
+        cwd=str(ROOT),
+        env={"DATABASE_URL": database, "LOG_LEVEL": "WARNING"},
+    )
+    with anyio.fail_after(TIMEOUT):
+        async with Client(params) as client:
+            assert {tool.name for tool in (await client.list_tools()).tools} == ALL_TOOLS
+            await _revenue_examples(client)
+            await _customer_life_cycle(client, "stdio")
+            await _bad_inputs(client)
+
+
+async def _revenue_examples(client):
+    bert = await call(client, "get_customer_revenue_by_period", cust_id="012", start_date="20260101",
+                      end_date="20260131")  # fmt: skip
+    assert bert.structured_content == {
+        "custid": "012", "custname": "Bert", "city": "Eindhoven", "revenue": 14, "sales_count": 2,
+    }  # fmt: skip
+    city = await call(client, "get_city_revenue_by_period", city="Eindhoven", start_date="2026-01-01",
+                      end_date="2026-01-31")  # fmt: skip
+    assert city.structured_content["total_revenue"] == 54
+    assert [c["revenue"] for c in city.structured_content["customers"]] == [19, 14, 21]
+
+
+async def _customer_life_cycle(client, transport):
+    email = f"kees.{transport}@example.com"
+    added = await call(client, "add_customer", name="Kees", email=email.upper(), city="Delft", phone="+31 15 555 0100")
+    assert not added.is_error, added.content
+    custid = added.structured_content["custid"]
+    assert added.structured_content["email"] == email
+    assert added.structured_content["status"] == "active"
+
+    got = await call(client, "get_customer", cust_id=custid)
+    assert got.structured_content["name"] == "Kees"
+
+    page = await call(client, "list_customers", city="delft", limit=500)
+    assert custid in [c["custid"] for c in page.structured_content["customers"]]
+
+    updated = await call(client, "update_customer", cust_id=custid, city="Leiden")
+    assert (updated.structured_content["city"], updated.structured_content["phone"]) == ("Leiden", "+31 15 555 0100")
+
+    first = await call(client, "disable_customer", cust_id=custid)
+    again = await call(client, "disable_customer", cust_id=custid)
+    assert first.structured_content["changed"] is True
+    assert (again.is_error, again.structured_content["changed"]) == (False, False)
+    assert "already" in again.structured_content["message"]
+    disabled = await call(client, "list_customers", status="disabled")
+    assert custid in [c["custid"] for c in disabled.structured_content["customers"]]
+
+    active = await call(client, "activate_customer", cust_id=custid)
+    assert active.structured_content["customer"]["status"] == "active"
+
+
+async def _bad_inputs(client):
+    cases = [
+        (("add_customer", {"name": "X", "email": "not-an-email"}), "email"),
+        (("add_customer", {"name": "X", "email": "annie@example.com"}), "already used by customer 011"),
+        (("add_customer", {"email": "x@example.com"}), "name: is required"),
+        (("get_customer", {"cust_id": "nobody"}), "no customer with custid 'nobody'"),
+        (("disable_customer", {"cust_id": "nobody"}), "no customer with custid 'nobody'"),
+        (("update_customer", {"cust_id": "011", "nickname": "An"}), "nickname: is not a known argument"),
+        (("list_customers", {"limit": 501}), "limit: must be between 1 and 500"),
+        (("list_customers", {"status": "gone"}), "status"),
+        (("get_city_revenue_by_period", {"city": "X", "start_date": "2026-02-30", "end_date": "20260301"}),
+         "start_date: must be a date"),
+        (("get_customer_revenue_by_period", {"cust_id": "012", "start_date": "20260201", "end_date": "20260101"}),
+         "start_date: must not be after end_date"),
+    ]  # fmt: skip
+    for (tool, arguments), words in cases:
+        result = await client.call_tool(tool, arguments)
+        assert result.is_error, (tool, arguments)
+        assert words in result.content[0].text, (tool, result.content[0].text)
+        assert "Traceback" not in result.content[0].text
+    annie = await call(client, "get_customer", cust_id="011")
+    assert annie.structured_content["email"] == "annie@example.com"  # the failed writes changed nothing
