@@ -104,11 +104,12 @@ def serve_sales(host: str | None, port: int | None, sales_csv: Path | None, data
 @host_option
 @click.option("--customer-port", type=int, help="Customer API port (default 5001).")
 @click.option("--sales-port", type=int, help="Sales API port (default 5002).")
-def up(host: str | None, customer_port: int | None, sales_port: int | None) -> None:
-    """Start the customer and sales APIs together; Ctrl-C stops both."""
+@click.option("--port", type=int, help="Main server port (env PORT, else API_PORT, default 8080).")
+def up(host: str | None, customer_port: int | None, sales_port: int | None, port: int | None) -> None:
+    """Start the whole system: customer API, sales API and the main server; Ctrl-C stops all."""
     from salesmcp.servers import run_together
 
-    settings = _settings(host=host, customer_api_port=customer_port, sales_api_port=sales_port)
+    settings = _settings(host=host, customer_api_port=customer_port, sales_api_port=sales_port, port=port)
     _logging(settings)
     probe = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
     shared = ["--host", settings.host]
@@ -123,21 +124,25 @@ def up(host: str | None, customer_port: int | None, sales_port: int | None) -> N
             ["serve-sales", *shared, "--port", str(settings.sales_api_port)],
             f"http://{probe}:{settings.sales_api_port}/health",
         ),
+        (
+            "main server",
+            ["serve", *shared, "--port", str(settings.server_port)],
+            f"http://{probe}:{settings.server_port}/health",
+        ),
     ]
     click.echo("Starting salesmcp:", err=True)
-    code = run_together(
-        commands,
-        on_ready=lambda: click.echo(_connect_help(settings), err=True),
-    )
+    code = run_together(commands, on_ready=lambda: click.echo(_connect_help(settings, probe), err=True))
     sys.exit(code)
 
 
-def _connect_help(settings: Settings) -> str:
+def _connect_help(settings: Settings, probe: str) -> str:
     script = Path.cwd() / ROOT_SCRIPT_HINT
     return (
-        "\nConnect an MCP client to the stdio server that reads these APIs:\n"
-        f"  Claude Desktop:  salesmcp claude-config --write   (then restart Claude Desktop)\n"
-        f"  MCP Inspector:   npx @modelcontextprotocol/inspector {sys.executable} {script}\n"
+        f"\nMCP over HTTP: http://{probe}:{settings.server_port}/mcp (all eight tools, on the database)\n"
+        "Claude Desktop:\n"
+        "  salesmcp claude-config --write              seed 000: mcp_server.py over the two APIs\n"
+        "  salesmcp claude-config --database --write   all tools on the database, no server needed\n"
+        f"MCP Inspector:  npx @modelcontextprotocol/inspector {sys.executable} {script}\n"
         "Press Ctrl-C to stop."
     )
 
@@ -160,22 +165,33 @@ def mcp_seed(customer_api_url: str | None, sales_api_url: str | None) -> None:
 
 
 @main.command("claude-config")
-@click.option("--name", default="sales-analysis", show_default=True, help="Server name in Claude Desktop.")
+@click.option("--name", help="Server name in Claude Desktop (default sales-analysis, or salesmcp with --database).")
 @click.option(
     "--script",
     type=click.Path(path_type=Path, dir_okay=False),
     help="The stdio server script (default: mcp_server.py in the current folder).",
 )
+@click.option(
+    "--database",
+    is_flag=True,
+    help="Run `salesmcp mcp` (all tools, on the database of DATABASE_URL/DB_PATH) instead of mcp_server.py.",
+)
 @click.option("--write", is_flag=True, help="Merge the entry into Claude Desktop's config (a backup is kept).")
 @click.option("--config-path", type=click.Path(path_type=Path, dir_okay=False), help="Config file to write.")
-def claude_config(name: str, script: Path | None, write: bool, config_path: Path | None) -> None:
+def claude_config(name: str | None, script: Path | None, database: bool, write: bool, config_path: Path | None) -> None:
     """Print the Claude Desktop entry for this machine (absolute paths); --write merges it in."""
     from salesmcp import desktop
 
-    script = script or Path.cwd() / ROOT_SCRIPT_HINT
-    if not script.is_file():
-        raise click.UsageError(f"--script: {script} does not exist; run this in the salesmcp folder or pass --script")
-    entry = desktop.server_entry(script)
+    if database:
+        # Claude Desktop starts servers in a folder of its own: hand over an absolute database URL.
+        entry = desktop.module_entry(["mcp"], env={"DATABASE_URL": _settings().resolved_database_url})
+        name = name or "salesmcp"
+    else:
+        script = script or Path.cwd() / ROOT_SCRIPT_HINT
+        if not script.is_file():
+            raise click.UsageError(f"--script: {script} does not exist; run this in the salesmcp folder")
+        entry = desktop.server_entry(script)
+        name = name or "sales-analysis"
     click.echo(json.dumps({"mcpServers": {name: entry}}, indent=2))
     if write:
         target = config_path or desktop.config_path()

@@ -41,6 +41,17 @@ def server_entry(script: Path, python: str | None = None, env: Mapping[str, str]
     return entry
 
 
+def module_entry(args: list[str], env: Mapping[str, str] | None = None, python: str | None = None) -> dict[str, Any]:
+    """An entry that runs ``python -m salesmcp <args>`` with this interpreter."""
+    entry: dict[str, Any] = {
+        "command": str(Path(python or sys.executable).resolve()),
+        "args": ["-m", "salesmcp", *args],
+    }
+    if env:
+        entry["env"] = dict(env)
+    return entry
+
+
 def merge_entry(path: Path, name: str, entry: dict[str, Any]) -> Path | None:
     """Put ``entry`` under ``mcpServers[name]`` in the config at ``path``, keeping the other servers.
 

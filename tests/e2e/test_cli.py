@@ -55,12 +55,12 @@ def test_a_bad_setting_is_a_clear_usage_error(monkeypatch):
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="sends SIGINT, as Ctrl-C does in a POSIX terminal")
-def test_up_starts_both_apis_prints_how_to_connect_and_ctrl_c_stops_both():
-    customer_port, sales_port = free_port(), free_port()
+def test_up_starts_the_whole_system_prints_how_to_connect_and_ctrl_c_stops_it(tmp_path):
+    customer_port, sales_port, main_port = free_port(), free_port(), free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "salesmcp", "up", "--customer-port", str(customer_port),
-         "--sales-port", str(sales_port)],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+         "--sales-port", str(sales_port), "--port", str(main_port)],
+        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.extend(process.stderr), daemon=True)
@@ -72,11 +72,22 @@ def test_up_starts_both_apis_prints_how_to_connect_and_ctrl_c_stops_both():
         output = "".join(lines)
         assert "Press Ctrl-C" in output, output
         assert "claude-config" in output and "inspector" in output
-        for port in (customer_port, sales_port):
+        for port in (customer_port, sales_port, main_port):
             assert wait_until_healthy(f"http://127.0.0.1:{port}/health", 5)
+        assert (tmp_path / "data" / "customers.db").is_file()  # the embedded default database
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=30) == 0
     finally:
         process.kill()
-    for port in (customer_port, sales_port):
+    for port in (customer_port, sales_port, main_port):
         assert not wait_until_healthy(f"http://127.0.0.1:{port}/health", 1)
+
+
+def test_claude_config_database_entry_runs_salesmcp_mcp_on_an_absolute_database(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    result = CliRunner().invoke(main, ["claude-config", "--database"])
+    assert result.exit_code == 0, result.output
+    entry = json.loads(result.stdout)["mcpServers"]["salesmcp"]
+    assert entry["args"] == ["-m", "salesmcp", "mcp"]
+    assert entry["env"]["DATABASE_URL"] == f"sqlite:///{(tmp_path / 'data' / 'customers.db').resolve().as_posix()}"

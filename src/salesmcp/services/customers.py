@@ -6,6 +6,7 @@ transaction, so a failed write leaves the database as it was.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from typing import Any, Literal
 
@@ -130,8 +131,9 @@ def list_customers(
 
 
 def _whole(value: Any, field: str, least: int, most: int | None) -> int:
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        value = int(value)
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):  # not a number: reported just below
+            value = int(value.strip())
     if not isinstance(value, int) or isinstance(value, bool):
         raise InvalidInput(field, "must be a whole number")
     if value < least or (most is not None and value > most):

@@ -14,8 +14,8 @@ from salesmcp.models import Customer, Revenue, Sale
 
 
 def city_key(city: str) -> str:
-    """Cities match case-insensitively and ignoring surrounding spaces."""
-    return city.strip().casefold()
+    """Cities match case-insensitively (Unicode lower case, as SQL's lower()) ignoring surrounding spaces."""
+    return city.strip().lower()
 
 
 @runtime_checkable

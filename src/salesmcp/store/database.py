@@ -37,6 +37,10 @@ DEMO_EXTRA_CUSTOMERS = (
 )
 
 
+def _lower(value: str | None) -> str | None:
+    return value.lower() if value is not None else None
+
+
 def create_db_engine(url: str) -> Engine:
     """An engine tuned per backend: SQLite in WAL mode with foreign keys, servers with pre-ping."""
     parsed = make_url(url)
@@ -52,6 +56,8 @@ def create_db_engine(url: str) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
+            # SQLite's own lower() folds ASCII only: give it Python's, so "Örebro" matches "ÖREBRO".
+            dbapi_connection.create_function("unicode_lower", 1, _lower, deterministic=True)
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_recycle=1800)

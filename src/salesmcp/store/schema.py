@@ -24,10 +24,13 @@ from sqlalchemy import (
     Text,
     func,
 )
+from sqlalchemy.dialects import mysql
 
 CUSTOMER_STATUSES = ("active", "disabled")
 ORDER_STATUSES = ("PLACED", "PAID", "SHIPPED", "DELIVERED", "CANCELLED")
 MONEY = Numeric(14, 2)
+# custids are exact identifiers: "abc" and "ABC" differ, on MySQL/MariaDB (case-insensitive by default) too.
+CUSTID = String(32).with_variant(mysql.VARCHAR(32, collation="utf8mb4_bin"), "mysql", "mariadb")
 # SQLite only auto-increments an INTEGER PRIMARY KEY; BigInteger elsewhere.
 BIG_ID = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -45,7 +48,7 @@ customers = Table(
     "customers",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("custid", String(32), nullable=False, unique=True),
+    Column("custid", CUSTID, nullable=False, unique=True),
     Column("name", String(200), nullable=False),
     Column("first_name", String(100)),
     Column("last_name", String(100)),

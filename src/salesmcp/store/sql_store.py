@@ -63,10 +63,12 @@ class SqlStore:
     # -- seed 000 read questions ------------------------------------------------------------------
 
     def _city_matches(self, connection: Connection, city: str):
-        if connection.dialect.name == "mysql":
+        dialect = connection.dialect.name
+        if dialect == "mysql":
             # MySQL/MariaDB compare case-insensitively by collation, and so can use ix_customers_city.
             return customers.c.city == city.strip()
-        return func.lower(customers.c.city) == city_key(city)
+        lower = func.unicode_lower if dialect == "sqlite" else func.lower  # see create_db_engine
+        return lower(customers.c.city) == city_key(city)
 
     def customer(self, custid: str) -> Customer | None:
         with self.reading() as connection:
@@ -168,7 +170,7 @@ class SqlStore:
                 connection.execute(update(customers).where(customers.c.id == new_id).values(custid=custid))
                 return custid
         except IntegrityError as exc:
-            raise Conflict(f"custid or email already in use ({_reason(exc)})") from None
+            raise _conflict(exc) from None
         return str(given)
 
     @staticmethod
@@ -189,8 +191,13 @@ class SqlStore:
         try:
             return connection.execute(query.values(**changes, updated_at=utcnow())).rowcount
         except IntegrityError as exc:
-            raise Conflict(f"email already in use ({_reason(exc)})", field="email") from None
+            raise _conflict(exc) from None
 
 
-def _reason(exc: IntegrityError) -> str:
-    return str(exc.orig).splitlines()[0][:200]
+def _conflict(exc: IntegrityError) -> Conflict:
+    """A unique violation (a write that raced past our own check) in the words of that check."""
+    reason = str(exc.orig)
+    field = "email" if "email" in reason else "custid" if "custid" in reason else None
+    if field is None:
+        return Conflict(f"the change conflicts with existing data ({reason.splitlines()[0][:200]})")
+    return Conflict(f"{field} is already in use by another customer", field=field)

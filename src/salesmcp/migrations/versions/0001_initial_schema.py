@@ -7,6 +7,7 @@ Create Date: 2026-11-23
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import mysql
 
 revision = "0001"
 down_revision = None
@@ -14,6 +15,7 @@ branch_labels = None
 depends_on = None
 
 MONEY = sa.Numeric(14, 2)
+CUSTID = sa.String(32).with_variant(mysql.VARCHAR(32, collation="utf8mb4_bin"), "mysql", "mariadb")
 BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 NOW = sa.func.current_timestamp()
 
@@ -22,7 +24,7 @@ def upgrade() -> None:
     op.create_table(
         "customers",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("custid", sa.String(32), nullable=False),
+        sa.Column("custid", CUSTID, nullable=False),
         sa.Column("name", sa.String(200), nullable=False),
         sa.Column("first_name", sa.String(100)),
         sa.Column("last_name", sa.String(100)),
