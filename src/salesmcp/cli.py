@@ -80,6 +80,7 @@ def serve_customers(host: str | None, port: int | None, customers_csv: Path | No
 
     settings = _settings(host=host, customer_api_port=port, customers_csv=customers_csv)
     _logging(settings)
+    settings.check_exposure(token_supported=False)
     app = create_customer_app(settings, _database_store(database_url, settings))
     serve_wsgi(app, settings.host, settings.customer_api_port, settings.web_threads)
 
@@ -96,6 +97,7 @@ def serve_sales(host: str | None, port: int | None, sales_csv: Path | None, data
 
     settings = _settings(host=host, sales_api_port=port, sales_csv=sales_csv)
     _logging(settings)
+    settings.check_exposure(token_supported=False)
     app = create_sales_app(settings, _database_store(database_url, settings))
     serve_wsgi(app, settings.host, settings.sales_api_port, settings.web_threads)
 
@@ -111,6 +113,7 @@ def up(host: str | None, customer_port: int | None, sales_port: int | None, port
 
     settings = _settings(host=host, customer_api_port=customer_port, sales_api_port=sales_port, port=port)
     _logging(settings)
+    settings.check_exposure(token_supported=False)
     probe = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
     shared = ["--host", settings.host]
     commands = [
@@ -210,6 +213,7 @@ def serve(host: str | None, port: int | None, database_url: str | None) -> None:
 
     settings = _settings(host=host, port=port, database_url=database_url)
     _logging(settings)
+    settings.check_exposure(token_supported=True)
     serve_main(settings)
 
 

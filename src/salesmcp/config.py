@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from salesmcp.errors import InvalidInput
+
 DATA_DIR = Path(__file__).resolve().parent / "data"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -42,6 +44,8 @@ class Settings(BaseSettings):
     port: int | None = Field(None, ge=1, le=65535)
     api_port: int | None = Field(None, ge=1, le=65535)
     allowed_hosts: str = Field("", description="extra Host header values accepted by /mcp, comma-separated")
+    api_token: str | None = Field(None, description="bearer token the main server requires (except / and /health)")
+    allow_unauthenticated: bool = Field(False, description="serve on a non-loopback address without API_TOKEN")
 
     @field_validator("log_level")
     @classmethod
@@ -79,6 +83,21 @@ class Settings(BaseSettings):
                 query={"charset": "utf8mb4"},
             ).render_as_string(hide_password=False)
         return f"sqlite:///{self.db_path.expanduser().resolve().as_posix()}"
+
+    @property
+    def is_loopback(self) -> bool:
+        return self.host in ("127.0.0.1", "localhost", "::1") or self.host.startswith("127.")
+
+    def check_exposure(self, token_supported: bool) -> None:
+        """Refuse to serve a non-loopback address to anyone unless a token is set or that is asked for."""
+        if self.is_loopback or self.allow_unauthenticated or (token_supported and self.api_token):
+            return
+        how = "set API_TOKEN, or " if token_supported else ""
+        raise InvalidInput(
+            "HOST",
+            f"{self.host} is reachable from other machines and nothing would authenticate them; "
+            f"{how}set ALLOW_UNAUTHENTICATED=true to serve without authentication",
+        )
 
 
 _DRIVERS = {"mysql": "mysql+pymysql", "mariadb": "mysql+pymysql", "postgres": "postgresql+psycopg",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -11,7 +12,10 @@ from flask import jsonify
 from flask_openapi3 import OpenAPI
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from salesmcp import __version__
 from salesmcp.api import customer_records
@@ -71,7 +75,7 @@ def _transport_security(settings: Settings) -> TransportSecuritySettings | None:
     extra = [host.strip() for host in settings.allowed_hosts.split(",") if host.strip()]
     if not extra:
         return None  # the SDK protects loopback binds itself
-    hosts = ["127.0.0.1:*", "localhost:*", "[::1]:*", *extra]
+    hosts = ["127.0.0.1:*", "localhost:*", "[::1]:*", *extra, *(f"{host}:*" for host in extra if ":" not in host)]
     origins = [f"{scheme}://{host}" for host in hosts for scheme in ("http", "https")]
     return TransportSecuritySettings(allowed_hosts=hosts, allowed_origins=origins)
 
@@ -96,10 +100,32 @@ def create_main_app(settings: Settings, store: SqlStore | None = None) -> Starle
             yield
         store.engine.dispose()
 
+    middleware = [Middleware(BearerToken, token=settings.api_token)] if settings.api_token else []
     return Starlette(
         routes=[Route(MCP_PATH, endpoint=mcp_app), Mount("/", app=WSGIMiddleware(flask_app))],
+        middleware=middleware,
         lifespan=lifespan,
     )
+
+
+class BearerToken:
+    """With API_TOKEN set, every request but GET / and GET /health needs ``Authorization: Bearer <token>``."""
+
+    OPEN = frozenset({"/", "/health"})
+
+    def __init__(self, app: ASGIApp, token: str) -> None:
+        self.app = app
+        self.expected = f"Bearer {token}".encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] not in self.OPEN:
+            given = dict(scope["headers"]).get(b"authorization", b"")
+            if not hmac.compare_digest(given, self.expected):
+                body = error_body("unauthorized", "send the API token as 'Authorization: Bearer <API_TOKEN>'")
+                response = JSONResponse(body, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 def serve(settings: Settings) -> None:

@@ -91,3 +91,12 @@ def test_claude_config_database_entry_runs_salesmcp_mcp_on_an_absolute_database(
     entry = json.loads(result.stdout)["mcpServers"]["salesmcp"]
     assert entry["args"] == ["-m", "salesmcp", "mcp"]
     assert entry["env"]["DATABASE_URL"] == f"sqlite:///{(tmp_path / 'data' / 'customers.db').resolve().as_posix()}"
+
+
+def test_serve_refuses_every_interface_without_a_token(monkeypatch):
+    monkeypatch.delenv("API_TOKEN", raising=False)
+    monkeypatch.delenv("ALLOW_UNAUTHENTICATED", raising=False)
+    result = CliRunner().invoke(main, ["serve", "--host", "0.0.0.0"])
+    assert result.exit_code == 1
+    assert "HOST: 0.0.0.0 is reachable from other machines" in result.output
+    assert "Traceback" not in result.output

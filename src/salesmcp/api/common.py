@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask, current_app, jsonify, make_response
 from flask.json.provider import DefaultJSONProvider
 from flask_openapi3 import Info, OpenAPI
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import HTTPException
 
 from salesmcp import __version__
@@ -30,6 +30,21 @@ class JSONProvider(DefaultJSONProvider):
         if isinstance(o, Decimal):
             return money_json(o)
         return DefaultJSONProvider.default(o)
+
+
+class RequestModel(BaseModel):
+    """Base of our request models. flask-openapi3 asks a model for its JSON schema on every request;
+    the schema never changes, so it is built once (it was about a third of a small request's time)."""
+
+    @classmethod
+    def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        if args or kwargs:
+            return super().model_json_schema(*args, **kwargs)
+        cached = cls.__dict__.get("_schema_cache")
+        if cached is None:
+            cached = super().model_json_schema()
+            cls._schema_cache = cached
+        return cached
 
 
 def error_body(code: str, message: str, field: str | None = None) -> dict[str, Any]:

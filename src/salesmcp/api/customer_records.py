@@ -8,7 +8,7 @@ from flask import jsonify, url_for
 from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, ConfigDict, Field
 
-from salesmcp.api.common import extension
+from salesmcp.api.common import RequestModel, extension
 from salesmcp.services import customers as service
 from salesmcp.services.customers import CustomerChanges, NewCustomer
 from salesmcp.store.sql_store import SqlStore
@@ -16,11 +16,11 @@ from salesmcp.store.sql_store import SqlStore
 bp = APIBlueprint("customer_records", __name__, abp_tags=[Tag(name="customers")])
 
 
-class CustomerPath(BaseModel):
+class CustomerPath(RequestModel):
     custid: str
 
 
-class ListQuery(BaseModel):
+class ListQuery(RequestModel):
     model_config = ConfigDict(extra="forbid")
 
     status: Literal["active", "disabled"] | None = None

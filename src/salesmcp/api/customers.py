@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from flask import jsonify
 from flask_openapi3 import APIBlueprint, Tag
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from salesmcp.api.common import extension
+from salesmcp.api.common import RequestModel, extension
 from salesmcp.store.base import CustomerReader
 
 bp = APIBlueprint("seed_customers", __name__, abp_tags=[Tag(name="customers (seed 000)")])
 
 
-class CustomerPath(BaseModel):
+class CustomerPath(RequestModel):
     custid: str = Field(description="customer id exactly as in customers.csv, e.g. 011")
 
 
-class CityPath(BaseModel):
+class CityPath(RequestModel):
     city: str = Field(description="city name; case-insensitive, surrounding spaces ignored")
 
 

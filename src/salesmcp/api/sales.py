@@ -7,9 +7,9 @@ from collections.abc import Iterator
 
 from flask import Response, current_app, jsonify
 from flask_openapi3 import APIBlueprint, Tag
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from salesmcp.api.common import extension
+from salesmcp.api.common import RequestModel, extension
 from salesmcp.dates import DateParam, parse_period
 from salesmcp.errors import InvalidInput
 from salesmcp.store.base import SalesReader
@@ -19,7 +19,7 @@ MAX_CUSTIDS = 5000
 STREAM_CHUNK = 10_000
 
 
-class SalesQuery(BaseModel):
+class SalesQuery(RequestModel):
     start_date: DateParam = Field(description="first day, inclusive: yyyymmdd or YYYY-MM-DD")
     end_date: DateParam = Field(description="last day, inclusive: yyyymmdd or YYYY-MM-DD")
     custid: list[str] = Field(
