@@ -32,6 +32,39 @@ def json_ready(kind: type[T], value: T) -> Any:
     return _adapter(kind).dump_python(value, mode="json")
 
 
+def plain_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """A JSON schema without $ref and with ``type: [X, "null"]`` for optional values.
+
+    pydantic writes nested models as $defs/$ref and optional fields as anyOf; clients validate
+    every result against the output schema, and both cost a Python client (jsonschema) dearly on
+    a page of hundreds of rows (a third of the time). The meaning is unchanged.
+    """
+    definitions = schema.get("$defs", {})
+
+    def plain(node: Any) -> Any:
+        if isinstance(node, list):
+            return [plain(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        if "$ref" in node:
+            return plain(
+                {**definitions[node["$ref"].rsplit("/", 1)[-1]], **{k: v for k, v in node.items() if k != "$ref"}}
+            )
+        options = node.get("anyOf")
+        if isinstance(options, list) and len(options) == 2 and {"type": "null"} in options:
+            other = next(option for option in options if option != {"type": "null"})
+            if set(other) <= {"type", "format"} and isinstance(other.get("type"), str):
+                rest = {k: v for k, v in node.items() if k != "anyOf"}
+                return plain({**rest, **other, "type": [other["type"], "null"]})
+        return {key: plain(value) for key, value in node.items() if key != "$defs"}
+
+    return plain(schema)
+
+
+def plain_schema_of(kind: Any) -> dict[str, Any]:
+    return plain_schema(TypeAdapter(kind).json_schema(mode="serialization"))
+
+
 Money = Annotated[
     Decimal,
     PlainSerializer(money_json, return_type=Any, when_used="json"),
@@ -98,7 +131,7 @@ class CustomerRevenueLine(TypedDict):
 
 # Inlined rather than a $ref: clients validate every result against the schema, and resolving a
 # reference per list item costs a Python client (jsonschema) about a third more for a large city.
-_LINES_SCHEMA = {"type": "array", "items": TypeAdapter(CustomerRevenueLine).json_schema(mode="serialization")}
+_LINES_SCHEMA = plain_schema_of(list[CustomerRevenueLine])
 
 
 class CityRevenue(TypedDict):

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, WithJsonSchema, field_validator
 
 from salesmcp.errors import Conflict, InvalidInput, NotFound
+from salesmcp.models import plain_schema, plain_schema_of
 from salesmcp.store.schema import customers as customers_table
 from salesmcp.store.sql_store import SqlStore
 from salesmcp.validation import invalid_input
@@ -52,6 +53,8 @@ class CustomerChanges(_Input):
 class CustomerOut(BaseModel):
     """A customer as every surface shows it."""
 
+    model_config = ConfigDict(json_schema_extra=lambda schema: schema.update(plain_schema(schema)))
+
     custid: str
     name: str
     email: str | None
@@ -69,7 +72,7 @@ class CustomerOut(BaseModel):
 
 
 class CustomerPage(BaseModel):
-    customers: list[CustomerOut]
+    customers: Annotated[list[CustomerOut], WithJsonSchema(plain_schema_of(list[CustomerOut]))]
     total: int = Field(description="customers matching the filters, on all pages")
     limit: int
     offset: int
@@ -77,7 +80,7 @@ class CustomerPage(BaseModel):
 
 
 class StatusChange(BaseModel):
-    customer: CustomerOut
+    customer: Annotated[CustomerOut, WithJsonSchema(plain_schema_of(CustomerOut))]
     changed: bool
     message: str
 

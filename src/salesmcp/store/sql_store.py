@@ -67,8 +67,12 @@ class SqlStore:
         if dialect == "mysql":
             # MySQL/MariaDB compare case-insensitively by collation, and so can use ix_customers_city.
             return customers.c.city == city.strip()
-        lower = func.unicode_lower if dialect == "sqlite" else func.lower  # see create_db_engine
-        return lower(customers.c.city) == city_key(city)
+        key = city_key(city)
+        if dialect == "sqlite" and not key.isascii():
+            # SQLite's lower() folds only ASCII letters: a non-ASCII name is compared with Python's
+            # lower() (see create_db_engine), a scan; ASCII names use the index on lower(city).
+            return func.unicode_lower(customers.c.city) == key
+        return func.lower(customers.c.city) == key
 
     def customer(self, custid: str) -> Customer | None:
         with self.reading() as connection:

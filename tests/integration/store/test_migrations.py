@@ -4,10 +4,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 
 from salesmcp.store.database import MIGRATIONS, migrate, seed_demo_data
-from salesmcp.store.schema import customers, metadata, orders
+from salesmcp.store.schema import customers, include_object, metadata, orders
 
 
 def snapshot(engine):
@@ -43,6 +43,16 @@ def test_the_database_is_at_the_newest_revision(sql_store):
 
 def test_the_migrated_schema_matches_the_schema_module(sql_store):
     with sql_store.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        opts = {"compare_type": True, "include_object": include_object(connection.dialect.name)}
+        context = MigrationContext.configure(connection, opts=opts)
         differences = compare_metadata(context, metadata)
     assert differences == []
+
+
+def test_check_constraints_have_the_names_of_the_schema_module(sql_store):
+    names = {
+        check["name"]
+        for table in ("customers", "orders")
+        for check in inspect(sql_store.engine).get_check_constraints(table)
+    }
+    assert {"ck_customers_status", "ck_orders_status"} <= names
