@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from itertools import islice
 
-from flask import Response, current_app, jsonify
+from flask import Response, current_app, jsonify, stream_with_context
 from flask_openapi3 import APIBlueprint, Tag
 from pydantic import Field, field_validator, model_validator
 
@@ -54,19 +55,21 @@ def _sales() -> SalesReader:
 
 @bp.get("/sales", summary="Sales in an inclusive date range, sorted by date then ordid")
 def sales(query: SalesQuery):
-    rows = _sales().sales_between(*query.period, query.custid or None)
-    if len(rows) <= STREAM_CHUNK:
-        return jsonify([sale.as_dict() for sale in rows])
-    # A large range is written in chunks, so the whole JSON text never sits in memory at once.
+    sales = iter(_sales().sales_between(*query.period, query.custid or None))
+    first = [sale.as_dict() for sale in islice(sales, STREAM_CHUNK)]
+    if len(first) < STREAM_CHUNK:
+        return jsonify(first)
+    # A large range is written in chunks as the sales are read, so neither the sales nor the
+    # JSON text of a year sit in memory at once.
     encode = current_app.json.dumps
 
     def chunks() -> Iterator[str]:
-        yield "["
-        for i in range(0, len(rows), STREAM_CHUNK):
-            yield ("," if i else "") + encode([sale.as_dict() for sale in rows[i : i + STREAM_CHUNK]])[1:-1]
+        yield "[" + encode(first)[1:-1]
+        while chunk := [sale.as_dict() for sale in islice(sales, STREAM_CHUNK)]:
+            yield "," + encode(chunk)[1:-1]
         yield "]\n"
 
-    return Response(chunks(), mimetype="application/json")
+    return Response(stream_with_context(chunks()), mimetype="application/json")
 
 
 @bp.get(

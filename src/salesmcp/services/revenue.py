@@ -36,11 +36,9 @@ def city_revenue(source: RevenueSource, city: str, start: object, end: object) -
     """
     first, last = parse_period(start, end)
     city = _required(city, "city")
-    customers = source.customers_in_city(city)
-    revenues = source.revenue_by_customer(first, last, [c.custid for c in customers]) if customers else {}
+    rows = source.city_revenue(city, first, last)
     lines: list[CustomerRevenueLine] = []
-    for customer in sorted(customers, key=lambda c: c.custid):
-        revenue = revenues.get(customer.custid, NO_SALES)
+    for customer, revenue in rows:
         lines.append(
             {
                 "custid": customer.custid,
@@ -50,7 +48,7 @@ def city_revenue(source: RevenueSource, city: str, start: object, end: object) -
             }
         )
     return {
-        "city": customers[0].city if customers else city.strip(),
+        "city": rows[0][0].city if rows else city.strip(),
         "total_revenue": sum((line["revenue"] for line in lines), Decimal(0)),
         "customer_count": len(lines),
         "customers": lines,

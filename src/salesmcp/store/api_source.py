@@ -13,11 +13,12 @@ import httpx
 
 from salesmcp.errors import Unavailable
 from salesmcp.models import Customer, Revenue, Sale, compact_date
+from salesmcp.store.base import CityRevenueFromParts
 
 CUSTIDS_PER_REQUEST = 500
 
 
-class ApiSource:
+class ApiSource(CityRevenueFromParts):
     """A RevenueSource backed by cust_server (customers) and sales_server (sales)."""
 
     def __init__(self, customer_api_url: str, sales_api_url: str, timeout: float = 10.0) -> None:

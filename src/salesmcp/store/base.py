@@ -7,7 +7,7 @@ reads the bundled CSV files, the two REST APIs over HTTP, or a database in proce
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Protocol, runtime_checkable
 
 from salesmcp.models import Customer, Revenue, Sale
@@ -31,8 +31,11 @@ class CustomerReader(Protocol):
 
 @runtime_checkable
 class SalesReader(Protocol):
-    def sales_between(self, start: dt.date, end: dt.date, custids: Sequence[str] | None = None) -> list[Sale]:
-        """Sales with start <= date <= end, sorted by date then ordid; only ``custids`` if given."""
+    def sales_between(self, start: dt.date, end: dt.date, custids: Sequence[str] | None = None) -> Iterable[Sale]:
+        """Sales with start <= date <= end, sorted by date then ordid; only ``custids`` if given.
+
+        May be produced lazily (a large range is never held in memory at once): iterate it once.
+        """
         ...
 
     def revenue_by_customer(self, start: dt.date, end: dt.date, custids: Sequence[str]) -> dict[str, Revenue]:
@@ -43,3 +46,18 @@ class SalesReader(Protocol):
 @runtime_checkable
 class RevenueSource(CustomerReader, SalesReader, Protocol):
     """Everything the revenue tools need."""
+
+    def city_revenue(self, city: str, start: dt.date, end: dt.date) -> list[tuple[Customer, Revenue]]:
+        """Every customer of a city, sorted by custid, with its revenue in the period (no sales: zero)."""
+        ...
+
+
+class CityRevenueFromParts:
+    """``city_revenue`` answered by the two questions every source has; a database does it in one query."""
+
+    def city_revenue(self, city: str, start: dt.date, end: dt.date) -> list[tuple[Customer, Revenue]]:
+        customers = self.customers_in_city(city)  # type: ignore[attr-defined]
+        if not customers:
+            return []
+        revenues = self.revenue_by_customer(start, end, [c.custid for c in customers])  # type: ignore[attr-defined]
+        return [(c, revenues.get(c.custid, Revenue())) for c in sorted(customers, key=lambda c: c.custid)]

@@ -19,12 +19,13 @@ import numpy as np
 
 from salesmcp.errors import DataFileError
 from salesmcp.models import Customer, Revenue, Sale
-from salesmcp.store.base import city_key
+from salesmcp.store.base import CityRevenueFromParts, city_key
 
 CUSTOMER_COLUMNS = ("custid", "custname", "city")
 SALES_COLUMNS = ("ordid", "custid", "orddate", "ordamount")
 AMOUNT_SCALE = 4  # amounts are held as integers of 1/10_000: exact, like DECIMAL(19, 4)
 _UNIT = 10**AMOUNT_SCALE
+CHUNK = 10_000  # sales made into objects at a time
 
 
 def _rows(path: Path, columns: Sequence[str]) -> Iterator[tuple[int, list[str]]]:
@@ -164,7 +165,8 @@ class CsvSales:
         hi = np.searchsorted(self._cust_key, positions | last, "right")
         return known, lo, hi
 
-    def sales_between(self, start: dt.date, end: dt.date, custids: Sequence[str] | None = None) -> list[Sale]:
+    def sales_between(self, start: dt.date, end: dt.date, custids: Sequence[str] | None = None) -> Iterator[Sale]:
+        """The sales, made CHUNK rows at a time: a year of a million sales never sits in memory as objects."""
         first, last = _date_number(start), _date_number(end)
         if custids is None:
             lo = int(np.searchsorted(self._date, first, "left"))
@@ -174,17 +176,22 @@ class CsvSales:
             _, lo, hi = self._bounds(custids, first, last)
             parts = [self._by_cust[a:b] for a, b in zip(lo.tolist(), hi.tolist(), strict=True) if b > a]
             rows = np.sort(np.concatenate(parts)) if parts else np.empty(0, np.int32)
+        return self._sales_at(rows)
+
+    def _sales_at(self, rows: np.ndarray) -> Iterator[Sale]:
         custids_by_position, day = self._custids, self._day
-        return [
-            Sale(ordid, custids_by_position[c], day(d), Decimal(a).scaleb(-AMOUNT_SCALE))
-            for ordid, c, d, a in zip(
-                self._ordid[rows].tolist(),
-                self._cust[rows].tolist(),
-                self._date[rows].tolist(),
-                self._amount[rows].tolist(),
-                strict=True,
+        for i in range(0, len(rows), CHUNK):
+            chunk = rows[i : i + CHUNK]
+            yield from (
+                Sale(ordid, custids_by_position[c], day(d), Decimal(a).scaleb(-AMOUNT_SCALE))
+                for ordid, c, d, a in zip(
+                    self._ordid[chunk].tolist(),
+                    self._cust[chunk].tolist(),
+                    self._date[chunk].tolist(),
+                    self._amount[chunk].tolist(),
+                    strict=True,
+                )
             )
-        ]
 
     def revenue_by_customer(self, start: dt.date, end: dt.date, custids: Sequence[str]) -> dict[str, Revenue]:
         known, lo, hi = self._bounds(custids, _date_number(start), _date_number(end))
@@ -197,7 +204,7 @@ class CsvSales:
         }
 
 
-class CsvStore:
+class CsvStore(CityRevenueFromParts):
     """Both CSV files: the in-process source for the revenue tools."""
 
     def __init__(self, customers_csv: Path, sales_csv: Path) -> None:
@@ -210,7 +217,7 @@ class CsvStore:
     def customers_in_city(self, city: str) -> list[Customer]:
         return self.customers.customers_in_city(city)
 
-    def sales_between(self, start: dt.date, end: dt.date, custids: Sequence[str] | None = None) -> list[Sale]:
+    def sales_between(self, start: dt.date, end: dt.date, custids: Sequence[str] | None = None) -> Iterator[Sale]:
         return self.sales.sales_between(start, end, custids)
 
     def revenue_by_customer(self, start: dt.date, end: dt.date, custids: Sequence[str]) -> dict[str, Revenue]:

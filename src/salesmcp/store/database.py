@@ -97,7 +97,7 @@ def seed_demo_data(engine: Engine) -> bool:
                 for custid, name, city, email, phone in rows
             ],
         )  # fmt: skip
-        sales = CsvSales(DATA_DIR / "sales.csv").sales_between(dt.date.min, dt.date.max)
+        sales = list(CsvSales(DATA_DIR / "sales.csv").sales_between(dt.date.min, dt.date.max))
         connection.execute(
             insert(orders),
             [

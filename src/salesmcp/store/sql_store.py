@@ -125,6 +125,28 @@ class SqlStore:
                     result[custid] = Revenue(Decimal(total), int(count))
         return result
 
+    def city_revenue(self, city: str, start: dt.date, end: dt.date) -> list[tuple[Customer, Revenue]]:
+        """One query: the city's customers LEFT JOIN their orders of the period, summed per customer."""
+        in_period = and_(
+            orders.c.customer_id == customers.c.id, orders.c.order_date.between(start, end), self._counted()
+        )
+        with self.reading() as connection:
+            query = (
+                select(
+                    customers.c.custid,
+                    customers.c.name,
+                    customers.c.city,
+                    func.coalesce(func.sum(orders.c.total), 0),
+                    func.count(orders.c.total),  # counts matched orders; total is in the covering index
+                )
+                .select_from(customers.outerjoin(orders, in_period))
+                .where(self._city_matches(connection, city))
+                .group_by(customers.c.id, customers.c.custid, customers.c.name, customers.c.city)
+                .order_by(customers.c.custid)
+            )
+            rows = connection.execute(query).all()
+        return [(Customer(r[0], r[1], r[2] or ""), Revenue(Decimal(r[3]), int(r[4]))) for r in rows]
+
     # -- customer records ---------------------------------------------------------------------------
 
     @staticmethod
