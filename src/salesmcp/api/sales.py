@@ -13,6 +13,8 @@ from pydantic import Field, field_validator, model_validator
 from salesmcp.api.common import RequestModel, extension
 from salesmcp.dates import DateParam, parse_period
 from salesmcp.errors import InvalidInput
+from salesmcp.memory import release_free_memory
+from salesmcp.models import money_json
 from salesmcp.store.base import SalesReader
 
 bp = APIBlueprint("seed_sales", __name__, abp_tags=[Tag(name="sales (seed 000)")])
@@ -64,10 +66,13 @@ def sales(query: SalesQuery):
     encode = current_app.json.dumps
 
     def chunks() -> Iterator[str]:
-        yield "[" + encode(first)[1:-1]
-        while chunk := [sale.as_dict() for sale in islice(sales, STREAM_CHUNK)]:
-            yield "," + encode(chunk)[1:-1]
-        yield "]\n"
+        try:
+            yield "[" + encode(first)[1:-1]
+            while chunk := [sale.as_dict() for sale in islice(sales, STREAM_CHUNK)]:
+                yield "," + encode(chunk)[1:-1]
+            yield "]\n"
+        finally:
+            release_free_memory()
 
     return Response(stream_with_context(chunks()), mimetype="application/json")
 
@@ -80,4 +85,6 @@ def revenue(query: RevenueQuery):
     if not query.custid:
         raise InvalidInput("custid", "is required: name the customers to summarise")
     summary = _sales().revenue_by_customer(*query.period, query.custid)
-    return jsonify([{"custid": custid, "revenue": r.amount, "sales_count": r.count} for custid, r in summary.items()])
+    # money_json here rather than in the JSON encoder's fallback: a big city is hundreds of rows.
+    rows = [{"custid": c, "revenue": money_json(r.amount), "sales_count": r.count} for c, r in summary.items()]
+    return jsonify(rows)

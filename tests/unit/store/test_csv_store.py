@@ -97,3 +97,17 @@ def test_a_missing_file_is_reported_with_its_path(tmp_path):
 def test_amounts_in_any_plain_decimal_form_are_read_exactly(tmp_path, text, amount):
     sales = CsvSales(write(tmp_path / "s.csv", f"ordid,custid,orddate,ordamount\n1,a,20260101,{text}\n"))
     assert sales.revenue_by_customer(dt.date(2026, 1, 1), dt.date(2026, 1, 1), ["a"])["a"].amount == Decimal(amount)
+
+
+def test_large_ids_and_amounts_keep_their_exact_values(tmp_path):
+    # Columns are held as int32 when every value fits, int64 otherwise.
+    sales = CsvSales(
+        write(
+            tmp_path / "s.csv", "ordid,custid,orddate,ordamount\n9000000000,a,20260101,987654321.1234\n1,a,20260102,1\n"
+        )
+    )
+    (first, second) = sales.sales_between(dt.date(2026, 1, 1), dt.date(2026, 1, 2))
+    assert (first.ordid, first.ordamount) == (9_000_000_000, Decimal("987654321.1234"))
+    assert sales.revenue_by_customer(dt.date(2026, 1, 1), dt.date(2026, 1, 2), ["a"])["a"].amount == Decimal(
+        "987654322.1234"
+    )
