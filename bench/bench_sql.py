@@ -496,8 +496,12 @@ def is_aggregate(statement: Statement) -> bool:
 
 
 def city_from_bare(statements: Sequence[Statement], results: list[list[tuple[Any, ...]]], city: str) -> dict[str, Any]:
-    """The city answer from the replayed rows: the customer query's (custid, name, city), the aggregates'
-    (custid, sum, count); money summed in exact cents."""
+    """The city answer from the replayed rows: either one query's (custid, name, city, sum, count) rows, or
+    a customer query's (custid, name, city) and aggregates' (custid, sum, count); money in exact cents."""
+    if len(statements) == 1 and all(len(row) == 5 for row in results[0]):
+        lines = [(custid, cents(total), count) for custid, _name, _city, total, count in results[0]]
+        return {"city": results[0][0][2] if results[0] else city.strip(), "total": sum(t for _, t, _ in lines),
+                "count": len(lines), "lines": lines}  # fmt: skip
     customers = [row for st, rows in zip(statements, results, strict=True) if not is_aggregate(st) for row in rows]
     totals = {
         custid: (cents(total), count)

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from salesmcp import __version__
 from salesmcp.config import Settings
 from salesmcp.errors import SalesmcpError
+from salesmcp.memory import tune_allocator
 
 ROOT_SCRIPT_HINT = "mcp_server.py"
 
@@ -30,7 +31,9 @@ def _settings(**overrides: Any) -> Settings:
 
 
 def _logging(settings: Settings) -> None:
-    # Logs go to stderr: stdout belongs to the MCP protocol in the stdio servers.
+    """Every command starts here: logs to stderr (stdout belongs to the MCP protocol in the stdio
+    servers) and the memory allocator set for long-running servers."""
+    tune_allocator()
     logging.basicConfig(
         stream=sys.stderr, level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
