@@ -28,7 +28,6 @@ import asyncio
 import json
 import os
 import platform
-import socket
 import statistics
 import subprocess
 import sys
@@ -49,6 +48,7 @@ from mcp import Client
 from mcp.types import CallToolResult
 
 from salesmcp.mcp import build_server
+from salesmcp.servers import free_port, stop_process, wait_until_healthy
 from salesmcp.services import revenue
 from salesmcp.store.api_source import ApiSource
 
@@ -162,28 +162,6 @@ class Server:
     load_seconds: float = float("nan")
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_healthy(server: Server, timeout: float) -> bool:
-    """Poll GET /health until it answers 200, the process exits, or ``timeout`` seconds pass."""
-    deadline = time.monotonic() + timeout
-    with httpx.Client(timeout=1.0) as http:  # one client: a new one per poll costs CPU the server needs
-        while time.monotonic() < deadline:
-            if server.process.poll() is not None:
-                return False
-            try:
-                if http.get(f"{server.url}/health").status_code == 200:
-                    return True
-            except httpx.TransportError:
-                pass
-            time.sleep(0.02)
-    return False
-
-
 def start_server(command: str, csv_flag: str, csv_path: Path, log_dir: Path) -> Server:
     port = free_port()
     log = log_dir / f"{command}.log"
@@ -196,16 +174,6 @@ def start_server(command: str, csv_flag: str, csv_path: Path, log_dir: Path) -> 
     return Server(command, process, f"http://127.0.0.1:{port}", log)
 
 
-def stop_server(server: Server) -> None:
-    if server.process.poll() is None:
-        server.process.terminate()
-    try:
-        server.process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        server.process.kill()
-        server.process.wait(timeout=10)
-
-
 @contextmanager
 def running_servers(files: DataFiles, timeout: float) -> Iterator[tuple[Server, Server]]:
     """Start both APIs (sales first, its load is timed alone), yield them, always stop them."""
@@ -214,7 +182,7 @@ def running_servers(files: DataFiles, timeout: float) -> Iterator[tuple[Server, 
         started = time.perf_counter()
         sales = start_server("serve-sales", "--sales-csv", files.sales_csv, files.sales_csv.parent)
         servers.append(sales)
-        ok = wait_healthy(sales, timeout)
+        ok = wait_until_healthy(f"{sales.url}/health", timeout, sales.process)
         sales.load_seconds = time.perf_counter() - started
         if ok:
             started = time.perf_counter()
@@ -222,7 +190,7 @@ def running_servers(files: DataFiles, timeout: float) -> Iterator[tuple[Server, 
                 "serve-customers", "--customers-csv", files.customers_csv, files.customers_csv.parent
             )
             servers.append(customers)
-            ok = wait_healthy(customers, timeout)
+            ok = wait_until_healthy(f"{customers.url}/health", timeout, customers.process)
             customers.load_seconds = time.perf_counter() - started
         if not ok:
             failed = servers[-1]
@@ -233,7 +201,7 @@ def running_servers(files: DataFiles, timeout: float) -> Iterator[tuple[Server, 
         yield sales, customers
     finally:
         for server in servers:
-            stop_server(server)
+            stop_process(server.process)
 
 
 def rss(pid: int) -> int:

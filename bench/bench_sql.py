@@ -35,7 +35,6 @@ import json
 import os
 import platform
 import re
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -48,7 +47,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import httpx
 import numpy as np
 import psycopg
 from mcp import Client
@@ -57,6 +55,7 @@ from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
 
 from salesmcp.errors import Unavailable
+from salesmcp.servers import free_port, stop_process, wait_until_healthy
 from salesmcp.services import customers as customer_service
 from salesmcp.services import revenue
 from salesmcp.store.database import create_db_engine, open_engine
@@ -558,27 +557,6 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_healthy(server: Server, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    with httpx.Client(timeout=1.0) as http:
-        while time.monotonic() < deadline:
-            if server.process.poll() is not None:
-                return False
-            try:
-                if http.get(f"{server.url}/health").status_code == 200:
-                    return True
-            except httpx.TransportError:
-                pass
-            time.sleep(0.05)
-    return False
-
-
 @contextmanager
 def running_server(db: Database, timeout: float) -> Iterator[Server]:
     """``python -m salesmcp serve`` on the database (cwd bench/.data, so no developer .env applies)."""
@@ -591,7 +569,7 @@ def running_server(db: Database, timeout: float) -> Iterator[Server]:
     server = Server(process, port, log)
     try:
         started = time.perf_counter()
-        if not wait_healthy(server, timeout):
+        if not wait_until_healthy(f"http://127.0.0.1:{port}/health", timeout, process):
             code = process.poll()
             why = f"exited with code {code}" if code is not None else f"no /health answer in {timeout:.0f} s"
             tail = log.read_text(errors="replace")[-2000:]
@@ -599,13 +577,7 @@ def running_server(db: Database, timeout: float) -> Iterator[Server]:
         print(f"[{db.name}] server up on port {port} in {time.perf_counter() - started:.1f} s")
         yield server
     finally:
-        if process.poll() is None:
-            process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop_process(process)
 
 
 # -------------------------------------------------------------------------------------- measuring

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -16,7 +15,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from salesmcp.config import DATA_DIR, Settings
-from salesmcp.servers import wait_until_healthy
+from salesmcp.servers import free_port, stop_process, wait_until_healthy
 from salesmcp.store.csv_store import CsvStore
 from salesmcp.store.database import open_engine, seed_demo_data
 from salesmcp.store.schema import TABLES_CHILD_FIRST
@@ -29,12 +28,6 @@ START_TIMEOUT = 30.0
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
@@ -55,13 +48,7 @@ class Server:
     process: subprocess.Popen
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        stop_process(self.process)
 
 
 def start_server(*args: str, cwd: Path = ROOT) -> Server:

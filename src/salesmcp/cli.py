@@ -60,6 +60,9 @@ database_option = click.option(
     "--database-url",
     help="Serve from this database (SQLAlchemy URL, e.g. sqlite:///data/customers.db) instead of the CSV file.",
 )
+main_database_option = click.option(
+    "--database-url", help="SQLAlchemy URL (env DATABASE_URL; default: SQLite file DB_PATH)."
+)
 
 
 def _database_store(database_url: str | None, settings: Settings) -> Any:
@@ -209,7 +212,7 @@ def claude_config(name: str | None, script: Path | None, database: bool, write: 
 @main.command("serve")
 @host_option
 @click.option("--port", type=int, help="Port (env PORT, else API_PORT, default 8080).")
-@click.option("--database-url", help="SQLAlchemy URL (env DATABASE_URL; default: SQLite file DB_PATH).")
+@main_database_option
 def serve(host: str | None, port: int | None, database_url: str | None) -> None:
     """Run the main server: REST and MCP over Streamable HTTP (POST /mcp), on the database."""
     from salesmcp.web import serve as serve_main
@@ -220,26 +223,28 @@ def serve(host: str | None, port: int | None, database_url: str | None) -> None:
     serve_main(settings)
 
 
-@main.command("mcp")
-@click.option("--database-url", help="SQLAlchemy URL (env DATABASE_URL; default: SQLite file DB_PATH).")
-def mcp_stdio(database_url: str | None) -> None:
-    """Run the stdio MCP server with every tool, on the database in process (for Claude Desktop)."""
-    from salesmcp.mcp import build_server
+def _open_database(database_url: str | None) -> tuple[Settings, Any]:
+    """Settings (with --database-url on top), logging, and the migrated database's store."""
     from salesmcp.web import open_store
 
     settings = _settings(database_url=database_url)
     _logging(settings)
-    store = open_store(settings)
+    return settings, open_store(settings)
+
+
+@main.command("mcp")
+@main_database_option
+def mcp_stdio(database_url: str | None) -> None:
+    """Run the stdio MCP server with every tool, on the database in process (for Claude Desktop)."""
+    from salesmcp.mcp import build_server
+
+    settings, store = _open_database(database_url)
     build_server(store, name="salesmcp", log_level=settings.log_level, customers=store).run()
 
 
 @main.command("migrate")
-@click.option("--database-url", help="SQLAlchemy URL (env DATABASE_URL; default: SQLite file DB_PATH).")
+@main_database_option
 def migrate(database_url: str | None) -> None:
     """Create or upgrade the database schema, and fill a new database with the demo data."""
-    from salesmcp.web import open_store
-
-    settings = _settings(database_url=database_url)
-    _logging(settings)
-    store = open_store(settings)
+    _, store = _open_database(database_url)
     click.echo(f"database ready: {store.engine.url.render_as_string(hide_password=True)}")
