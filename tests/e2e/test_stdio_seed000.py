@@ -12,7 +12,6 @@ from mcp import Client, StdioServerParameters
 
 from tests.conftest import ROOT, free_port
 
-pytestmark = pytest.mark.anyio
 TIMEOUT = 60
 
 
@@ -25,6 +24,7 @@ def stdio_server(customer_url: str, sales_url: str) -> StdioServerParameters:
     )
 
 
+@pytest.mark.anyio
 async def test_both_seed_examples_through_a_real_stdio_session(live_apis):
     with anyio.fail_after(TIMEOUT):
         async with Client(stdio_server(live_apis.customers.url, live_apis.sales.url)) as client:
@@ -47,6 +47,7 @@ async def test_both_seed_examples_through_a_real_stdio_session(live_apis):
     assert bad.is_error and "end_date" in bad.content[0].text
 
 
+@pytest.mark.anyio
 async def test_apis_that_are_down_give_a_tool_error_with_the_url_and_how_to_start_them():
     closed = f"http://127.0.0.1:{free_port()}"
     with anyio.fail_after(TIMEOUT):
@@ -59,8 +60,9 @@ async def test_apis_that_are_down_give_a_tool_error_with_the_url_and_how_to_star
     assert closed in text and "python cust_server.py" in text and "Traceback" not in text
 
 
-def test_stdout_carries_nothing_but_protocol_messages(live_apis):
-    """Every stdout line is JSON-RPC, even with DEBUG logging on (logs go to stderr)."""
+@pytest.mark.parametrize("entry", ["mcp_server.py", "salesmcp mcp"])
+def test_stdout_carries_nothing_but_protocol_messages(entry, live_apis, tmp_path):
+    """Every stdout line is JSON-RPC, even with DEBUG logging on and a database created on the way."""
     messages = [
         {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
             "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}},
@@ -68,9 +70,11 @@ def test_stdout_carries_nothing_but_protocol_messages(live_apis):
         {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "get_city_revenue_by_period",
             "arguments": {"city": "Tilburg", "start_date": "20260101", "end_date": "20260228"}}},
     ]  # fmt: skip
-    env = {"CUSTOMER_API_URL": live_apis.customers.url, "SALES_API_URL": live_apis.sales.url, "LOG_LEVEL": "DEBUG"}
+    env = {"CUSTOMER_API_URL": live_apis.customers.url, "SALES_API_URL": live_apis.sales.url, "LOG_LEVEL": "DEBUG",
+           "DATABASE_URL": f"sqlite:///{(tmp_path / 'fresh.db').as_posix()}"}  # fmt: skip
+    command = [str(ROOT / "mcp_server.py")] if entry == "mcp_server.py" else ["-m", "salesmcp", "mcp"]
     process = subprocess.Popen(
-        [sys.executable, str(ROOT / "mcp_server.py")],
+        [sys.executable, *command],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
