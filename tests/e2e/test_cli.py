@@ -7,12 +7,13 @@ import sys
 import threading
 import time
 
+import httpx
 import pytest
 from click.testing import CliRunner
 
 from salesmcp.cli import main
 from salesmcp.servers import wait_until_healthy
-from tests.conftest import ROOT, free_port
+from tests.conftest import ROOT, free_port, start_server
 
 
 def test_every_command_has_help_text():
@@ -100,3 +101,19 @@ def test_serve_refuses_every_interface_without_a_token(monkeypatch):
     assert result.exit_code == 1
     assert "HOST: 0.0.0.0 is reachable from other machines" in result.output
     assert "Traceback" not in result.output
+
+
+def test_the_seed_000_servers_can_read_the_database_instead_of_the_csv_files(tmp_path):
+    url = f"sqlite:///{(tmp_path / 'shop.db').as_posix()}"
+    customers = start_server("serve-customers", "--database-url", url)
+    try:
+        # Gijs (017) exists only in the database's demo data, not in the bundled customers.csv.
+        assert httpx.get(f"{customers.url}/customer/017", timeout=10).json()["custname"] == "Gijs"
+    finally:
+        customers.stop()
+    sales = start_server("serve-sales", "--database-url", url)
+    try:
+        answer = httpx.get(f"{sales.url}/sales?start_date=20260103&end_date=20260103", timeout=10).json()
+        assert answer == [{"ordid": 501, "custid": "012", "orddate": "20260103", "ordamount": 9}]
+    finally:
+        sales.stop()
