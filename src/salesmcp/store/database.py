@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -63,16 +65,22 @@ def create_db_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_recycle=1800)
 
 
+@contextmanager
+def database_errors(engine: Engine) -> Iterator[None]:
+    """A database that cannot be reached becomes our Unavailable error, naming it (password hidden)."""
+    try:
+        yield
+    except OperationalError as exc:
+        raise Unavailable(f"the database {engine.url!r} is unavailable: {exc.orig}") from None
+
+
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest Alembic revision (a no-op when it is there already)."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    try:
-        with engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
-    except OperationalError as exc:
-        raise Unavailable(f"cannot reach the database {engine.url!r}: {exc.orig}") from None
+    with database_errors(engine), engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
 
 
 def seed_demo_data(engine: Engine) -> bool:

@@ -14,11 +14,12 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, func, insert, select, update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 
-from salesmcp.errors import Conflict, Unavailable
+from salesmcp.errors import Conflict
 from salesmcp.models import Customer, Revenue, Sale
 from salesmcp.store.base import city_key
+from salesmcp.store.database import database_errors
 from salesmcp.store.schema import customers, orders
 
 IDS_PER_QUERY = 1000
@@ -42,19 +43,14 @@ class SqlStore:
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
         """One transaction: committed on success, rolled back (nothing half-written) on any error."""
-        try:
-            with self.engine.begin() as connection:
-                yield connection
-        except OperationalError as exc:
-            raise Unavailable(f"the database is unavailable: {exc.orig}") from None
+        with database_errors(self.engine), self.engine.begin() as connection:
+            yield connection
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:
-        try:
-            with self.engine.connect() as connection:
-                yield connection
-        except OperationalError as exc:
-            raise Unavailable(f"the database is unavailable: {exc.orig}") from None
+        """A connection for reads (no commit)."""
+        with database_errors(self.engine), self.engine.connect() as connection:
+            yield connection
 
     def ping(self) -> None:
         with self.reading() as connection:
