@@ -10,7 +10,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, func, insert, select, text
+from sqlalchemy import Engine, create_engine, event, func, insert, inspect, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
@@ -62,7 +62,9 @@ def create_db_engine(url: str) -> Engine:
             dbapi_connection.create_function("unicode_lower", 1, _lower, deterministic=True)
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_recycle=1800)
+    # MySQL/MariaDB: the generator loads with LOAD DATA LOCAL INFILE, which the client must allow.
+    connect_args = {"local_infile": True} if parsed.get_backend_name() == "mysql" else {}
+    return create_engine(url, pool_pre_ping=True, pool_recycle=1800, connect_args=connect_args)
 
 
 @contextmanager
@@ -74,13 +76,18 @@ def database_errors(engine: Engine) -> Iterator[None]:
         raise Unavailable(f"the database {engine.url!r} is unavailable: {exc.orig}") from None
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest Alembic revision (a no-op when it is there already)."""
+def migrate(engine: Engine) -> bool:
+    """Bring the schema to the newest Alembic revision (a no-op when it is there already).
+
+    Returns True when this call created the schema in an empty database.
+    """
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with database_errors(engine), engine.begin() as connection:
+        created = not inspect(connection).has_table("alembic_version")
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+    return created
 
 
 def seed_demo_data(engine: Engine) -> bool:
@@ -130,9 +137,11 @@ def _advance_sequences(connection) -> None:
 
 
 def open_engine(url: str, seed: bool = True) -> Engine:
-    """Engine on ``url`` with the schema migrated and, for an empty database, the demo data."""
+    """Engine on ``url`` with the schema migrated and, in a database this call created, the demo data.
+
+    (Only a new database gets the demo data: one emptied by ``salesmcp reset`` stays empty.)
+    """
     engine = create_db_engine(url)
-    migrate(engine)
-    if seed:
+    if migrate(engine) and seed:
         seed_demo_data(engine)
     return engine

@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
     func,
 )
 from sqlalchemy.dialects import mysql
@@ -151,6 +152,13 @@ generation_runs = Table(
     Column("error", Text),
     Column("started_at", DateTime, nullable=False, server_default=func.current_timestamp()),
     Column("finished_at", DateTime),
+    # 0002: a run is a job any process can follow or resume.
+    Column("run_key", String(64), unique=True),  # the request's fingerprint (mode once/replace); NULL for append
+    Column("mode", String(16)),
+    Column("params", JSON),  # the whole request, so a worker (or a resumed run) needs nothing else
+    Column("bases", JSON),  # the largest id of each table before the run
+    Column("deferred_indexes", Boolean, nullable=False, server_default=false()),
+    Column("heartbeat_at", DateTime),
 )
 
 

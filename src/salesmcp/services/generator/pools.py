@@ -1,0 +1,108 @@
+"""Pools of realistic values, made once and drawn from with numpy.
+
+Faker costs tens of microseconds a call; a million customers would take minutes. So each locale's
+names, cities, phone numbers and e-mail domains are made once (a few hundred Faker calls, seeded,
+so the pools are the same on every run) and generation only draws indexes into them.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+POOL_SIZE = 400
+
+
+@dataclass(frozen=True)
+class LocalePool:
+    locale: str
+    country: str
+    first_names: np.ndarray  # object arrays of str
+    last_names: np.ndarray
+    first_ascii: np.ndarray  # the same names as e-mail-safe ASCII
+    last_ascii: np.ndarray
+    cities: np.ndarray
+    phones: np.ndarray
+    domains: np.ndarray
+
+
+def email_part(text: str) -> str:
+    """``"Sánchez-d'Ávila"`` → ``"sanchezdavila"``: ASCII letters and digits only, never empty."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    cleaned = "".join(ch for ch in ascii_text.lower() if ch.isalnum())
+    return cleaned or "x"
+
+
+def _distinct(make, size: int) -> list[str]:
+    """Up to ``size`` distinct values of ``make()``, in the order first made (deterministic)."""
+    seen: dict[str, None] = {}
+    for _ in range(size * 3):
+        seen.setdefault(make(), None)
+        if len(seen) >= size:
+            break
+    return list(seen)
+
+
+@lru_cache(maxsize=32)
+def locale_pool(locale: str, seed: int) -> LocalePool:
+    """The pool of one Faker locale; the same ``(locale, seed)`` gives the same pool (for one Faker version)."""
+    from faker import Faker
+
+    fake = Faker(locale, use_weighting=True)
+    fake.seed_instance(seed)
+    firsts = _distinct(fake.first_name, POOL_SIZE)
+    lasts = _distinct(fake.last_name, POOL_SIZE)
+    cities = _distinct(fake.city, POOL_SIZE // 2)
+    phones = _distinct(fake.phone_number, POOL_SIZE)
+    domains = _distinct(fake.free_email_domain, 8)
+    try:
+        country = fake.current_country()
+    except (AttributeError, ValueError):
+        country = locale.split("_")[-1]
+
+    def array(values: list[str]) -> np.ndarray:
+        out = np.empty(len(values), dtype=object)
+        out[:] = values
+        return out
+
+    return LocalePool(
+        locale=locale,
+        country=country,
+        first_names=array(firsts),
+        last_names=array(lasts),
+        first_ascii=array([email_part(name) for name in firsts]),
+        last_ascii=array([email_part(name) for name in lasts]),
+        cities=array(cities),
+        phones=array(phones),
+        domains=array(domains),
+    )
+
+
+# Categories: (name, sku prefix, median price, log-normal sigma, nouns).
+CATEGORIES = (
+    ("Electronics", "ELE", 89.0, 0.9, ("Headphones", "Speaker", "Charger", "Keyboard", "Mouse", "Monitor", "Webcam",
+                                       "Power Bank", "Router", "Smartwatch")),
+    ("Home & Kitchen", "HOM", 34.0, 0.7, ("Kettle", "Blender", "Pan", "Knife Set", "Lamp", "Cushion", "Towel Set",
+                                          "Coffee Maker", "Vase", "Storage Box")),
+    ("Clothing", "CLO", 39.0, 0.5, ("T-Shirt", "Hoodie", "Jeans", "Jacket", "Sneakers", "Scarf", "Dress", "Socks",
+                                    "Cap", "Sweater")),
+    ("Books", "BOO", 17.0, 0.4, ("Novel", "Cookbook", "Travel Guide", "Biography", "Comic", "Atlas", "Notebook",
+                                 "Puzzle Book", "Poetry", "Textbook")),
+    ("Sports", "SPO", 45.0, 0.7, ("Yoga Mat", "Dumbbell", "Football", "Bike Light", "Water Bottle", "Tennis Racket",
+                                  "Running Belt", "Helmet", "Backpack", "Jump Rope")),
+    ("Beauty", "BEA", 19.0, 0.5, ("Shampoo", "Face Cream", "Perfume", "Lip Balm", "Hair Dryer", "Soap", "Serum",
+                                  "Nail Kit", "Sunscreen", "Body Lotion")),
+    ("Toys", "TOY", 24.0, 0.6, ("Puzzle", "Board Game", "Teddy Bear", "Building Set", "Doll", "Kite", "Toy Car",
+                                "Card Game", "Marble Run", "Play Dough")),
+    ("Grocery", "GRO", 7.5, 0.5, ("Coffee Beans", "Tea", "Olive Oil", "Chocolate", "Pasta", "Honey", "Granola",
+                                  "Spice Mix", "Jam", "Cookies")),
+)  # fmt: skip
+CATEGORY_WEIGHTS = np.array([18, 16, 16, 12, 11, 10, 9, 8], dtype=float)
+ADJECTIVES = (
+    "Classic", "Compact", "Deluxe", "Eco", "Essential", "Premium", "Pro", "Smart", "Soft", "Sturdy", "Ultra",
+    "Vintage", "Wireless", "Lightweight", "Organic", "Travel", "Mini", "Family", "Urban", "Nordic",
+)  # fmt: skip
+COLOURS = ("Black", "White", "Grey", "Blue", "Green", "Red", "Oak", "Sand", "Navy", "Olive", "Rose", "Silver")

@@ -1,0 +1,189 @@
+"""Generation runs: the rows of ``generation_runs`` that let any process start, follow or resume a job.
+
+A run is created once per request (its fingerprint is the ``run_key`` in mode once/replace), with
+the id bases it will write above. Workers bump ``progress`` in the same transaction as the orders
+they write, and ``heartbeat_at`` with it, so the row always says how far the data really got and
+whether anyone is still working on it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from salesmcp.errors import Conflict, NotFound
+from salesmcp.models import plain_schema
+from salesmcp.services.generator.make import Bases, Plan
+from salesmcp.services.generator.params import GenerationRequest
+from salesmcp.store.schema import generation_runs as runs
+from salesmcp.store.schema import metadata
+from salesmcp.store.sql_store import SqlStore, utcnow
+
+ACTIVE = ("queued", "running", "finishing")
+STALE_AFTER = dt.timedelta(seconds=30)
+# Loads of this many orders into empty tables build the secondary indexes afterwards (faster).
+DEFER_INDEXES_FROM = 100_000
+ORDER_TABLE_NAMES = ("orders", "order_items", "payments", "shipments")
+
+State = Literal["queued", "running", "finishing", "done", "failed", "stalled"]
+
+
+class RunOut(BaseModel):
+    """A generation run as every surface shows it."""
+
+    model_config = ConfigDict(json_schema_extra=lambda schema: schema.update(plain_schema(schema)))
+
+    id: int
+    state: State = Field(description="queued, running, finishing, done, failed, or stalled (no heartbeat for 30 s)")
+    rows: int = Field(description="orders asked for")
+    progress: int = Field(description="orders written so far")
+    seed: int | None
+    start_date: dt.date | None
+    end_date: dt.date | None
+    locale: str | None
+    mode: str | None
+    counts: dict[str, int] | None = Field(description="rows made per table, once done")
+    error: str | None
+    started_at: dt.datetime
+    finished_at: dt.datetime | None
+
+
+def _state(row: Any, now: dt.datetime) -> str:
+    beat = row.heartbeat_at or row.started_at
+    if row.status in ACTIVE and beat is not None and now - beat > STALE_AFTER:
+        return "stalled"
+    return row.status
+
+
+def run_out(row: Any, now: dt.datetime | None = None) -> RunOut:
+    return RunOut(
+        id=row.id, state=_state(row, now or utcnow()), rows=row.rows_requested, progress=row.progress,
+        seed=row.seed, start_date=row.start_date, end_date=row.end_date, locale=row.locale, mode=row.mode,
+        counts=row.counts, error=row.error, started_at=row.started_at, finished_at=row.finished_at,
+    )  # fmt: skip
+
+
+def fetch_run(connection: Connection, run_id: int) -> Any:
+    row = connection.execute(select(runs).where(runs.c.id == run_id)).first()
+    if row is None:
+        raise NotFound(f"generation run {run_id} does not exist", field="run_id")
+    return row
+
+
+def get_run(store: SqlStore, run_id: int) -> RunOut:
+    with store.reading() as connection:
+        return run_out(fetch_run(connection, run_id))
+
+
+def latest_run(connection: Connection) -> Any:
+    return connection.execute(select(runs).order_by(runs.c.id.desc()).limit(1)).first()
+
+
+def active_run(connection: Connection) -> Any:
+    """The run some process is working on now (queued, running or finishing, with a recent heartbeat)."""
+    now = utcnow()
+    for row in connection.execute(select(runs).where(runs.c.status.in_(ACTIVE)).order_by(runs.c.id)):
+        if _state(row, now) != "stalled":
+            return row
+    return None
+
+
+def busy(row: Any) -> Conflict:
+    return Conflict(
+        f"generation run {row.id} is {row.status} ({row.progress} of {row.rows_requested} orders); "
+        f"one generation at a time: follow it at /generate/{row.id}",
+        field="run_id",
+    )
+
+
+def request_of(row: Any) -> GenerationRequest:
+    params = dict(row.params)
+    return GenerationRequest(**{k: v for k, v in params.items() if k in GenerationRequest.model_fields})
+
+
+def plan_of(row: Any) -> Plan:
+    return Plan(request_of(row), Bases(**{k: int(v) for k, v in row.bases.items()}))
+
+
+def _bases(connection: Connection) -> Bases:
+    tables = {table.name: table for table in metadata.sorted_tables}
+    return Bases(**{name: int(connection.execute(select(func.max(tables[name].c.id))).scalar() or 0)
+                    for name in Bases.__dataclass_fields__})  # fmt: skip
+
+
+def prepare_run(store: SqlStore, request: GenerationRequest, join: bool = False) -> tuple[RunOut, bool]:
+    """Find or create the run for ``request``; returns it and whether work remains to be done.
+
+    Mode once (and replace, after its reset): an identical request already done is returned as it
+    is; one that failed or stalled is taken up again. A run in progress makes this a Conflict,
+    unless ``join`` (a partition joining its own run).
+    """
+    key = None if request.mode == "append" else request.fingerprint()
+    with store.transaction() as connection:
+        running = active_run(connection)
+        if running is not None and not (join and key is not None and running.run_key == key):
+            raise busy(running)
+        if key is not None:
+            existing = connection.execute(select(runs).where(runs.c.run_key == key)).first()
+            if existing is not None:
+                if existing.status == "done":
+                    return run_out(existing), False
+                if existing.status == "failed" or _state(existing, utcnow()) == "stalled":
+                    connection.execute(
+                        update(runs).where(runs.c.id == existing.id)
+                        .values(status="queued", error=None, heartbeat_at=utcnow())
+                    )  # fmt: skip
+                return run_out(fetch_run(connection, existing.id)), True
+    if request.mode == "replace":
+        from salesmcp.services.generator.admin import reset
+
+        reset(store)
+    with store.transaction() as connection:
+        bases = _bases(connection)
+        defer = (
+            request.rows >= DEFER_INDEXES_FROM
+            and connection.dialect.name != "mysql"  # InnoDB keeps the indexes its foreign keys need
+            and bases.orders == bases.order_items == bases.payments == bases.shipments == 0
+        )
+        now = utcnow()
+        values = {
+            "run_key": key, "mode": request.mode, "seed": request.seed, "rows_requested": request.rows,
+            "start_date": request.start_date, "end_date": request.end_date, "locale": request.locale,
+            "status": "queued", "progress": 0, "params": request.model_dump(mode="json"), "bases": bases.as_dict(),
+            "deferred_indexes": defer, "started_at": now, "heartbeat_at": now,
+        }  # fmt: skip
+        try:
+            run_id = connection.execute(insert(runs).values(**values)).inserted_primary_key[0]
+        except IntegrityError:
+            run_id = None  # another process created the same run a moment ago
+    if run_id is None:
+        with store.reading() as connection:
+            row = connection.execute(select(runs).where(runs.c.run_key == key)).first()
+        return run_out(row), row.status != "done"
+    if defer:
+        from salesmcp.services.generator.admin import drop_order_indexes
+
+        drop_order_indexes(store)
+    return get_run(store, int(run_id)), True
+
+
+def set_status(connection: Connection, run_id: int, status: str, **values: Any) -> None:
+    connection.execute(update(runs).where(runs.c.id == run_id).values(status=status, heartbeat_at=utcnow(), **values))
+
+
+def add_progress(connection: Connection, run_id: int, orders: int) -> None:
+    connection.execute(
+        update(runs).where(runs.c.id == run_id).values(progress=runs.c.progress + orders, heartbeat_at=utcnow())
+    )
+
+
+def claim(connection: Connection, run_id: int, from_status: tuple[str, ...], to_status: str, **where: Any) -> bool:
+    """Move a run from one of ``from_status`` to ``to_status``; True for the one process that did it."""
+    query = update(runs).where(runs.c.id == run_id, runs.c.status.in_(from_status))
+    for column, value in where.items():
+        query = query.where(runs.c[column] >= value)
+    return connection.execute(query.values(status=to_status, heartbeat_at=utcnow())).rowcount == 1

@@ -1,0 +1,211 @@
+"""Doing a run's work: its customers and products, its blocks of orders, then finishing it.
+
+Every batch is one transaction of whole orders (lines, payment and shipment with them) plus the
+run's progress, so a crash leaves only whole orders and a progress that matches them. Running the
+same run again skips what is there: a dimension block whose first row exists, and in each block
+of orders the orders up to the largest id already written.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import numpy as np
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from salesmcp.errors import InvalidInput, SalesmcpError
+from salesmcp.services.generator import admin
+from salesmcp.services.generator.load import Writer, bulk_session
+from salesmcp.services.generator.make import CUSTOMER_BLOCK, ORDER_BLOCK, PRODUCT_BLOCK, Chunk, Plan
+from salesmcp.services.generator.runs import (
+    RunOut,
+    add_progress,
+    claim,
+    fetch_run,
+    get_run,
+    plan_of,
+    set_status,
+)
+from salesmcp.store.schema import customers, order_items, orders, payments, products, shipments
+from salesmcp.store.sql_store import SqlStore, utcnow
+
+log = logging.getLogger(__name__)
+Progress = Callable[[int, int], None]
+
+
+def parse_partition(text: str) -> tuple[int, int]:
+    """``"2/4"`` → ``(2, 4)``: the second of four partitions."""
+    part, _, total = str(text).partition("/")
+    try:
+        k, n = int(part), int(total)
+    except ValueError:
+        raise InvalidInput("partition", f"must be k/n with whole numbers, e.g. 1/4; got {text!r}") from None
+    if not 1 <= k <= n:
+        raise InvalidInput("partition", f"k must be between 1 and n in k/n; got {text!r}")
+    return k, n
+
+
+def run_generation(
+    store: SqlStore,
+    run_id: int,
+    batch_size: int,
+    partition: tuple[int, int] = (1, 1),
+    on_progress: Progress | None = None,
+) -> RunOut:
+    """Do (or finish) run ``run_id``'s share ``partition``; the last share to end finishes the run."""
+    with store.transaction() as connection:
+        row = fetch_run(connection, run_id)
+        if row.status == "done":
+            return get_run(store, run_id)
+        set_status(connection, run_id, "running" if row.status != "finishing" else "finishing", error=None)
+    plan = plan_of(row)
+    batch = int((row.params or {}).get("batch_size") or batch_size)
+    try:
+        _dimensions(store, plan, run_id)
+        k, n = partition
+        for block in range(k - 1, plan.order_blocks, n):
+            _order_block(store, plan, run_id, block, batch, on_progress)
+        finish(store, run_id, plan)
+    except Exception as exc:
+        message = exc.message if isinstance(exc, SalesmcpError) else f"{type(exc).__name__}: {exc}"
+        log.error("generation run %d failed: %s", run_id, message)
+        with store.transaction() as connection:
+            set_status(connection, run_id, "failed", error=message[:2000])
+        raise
+    return get_run(store, run_id)
+
+
+def _write_once(store: SqlStore, chunk: Chunk, first_id: int, table) -> None:
+    """Write a dimension block unless it is there (it commits whole, so its first row tells)."""
+    with store.reading() as connection:
+        if connection.execute(select(table.c.id).where(table.c.id == first_id)).first():
+            return
+    try:
+        with store.transaction() as connection:
+            Writer(connection).write([chunk])
+    except IntegrityError:
+        with store.reading() as connection:  # a partition wrote it at the same moment: fine if it is whole
+            if not connection.execute(select(table.c.id).where(table.c.id == first_id)).first():
+                raise
+
+
+def _dimensions(store: SqlStore, plan: Plan, run_id: int) -> None:
+    for block in range(plan.product_blocks):
+        _write_once(store, plan.product_chunk(block), plan.bases.products + 1 + block * PRODUCT_BLOCK, products)
+    for block in range(plan.customer_blocks):
+        _write_once(store, plan.customer_chunk(block), plan.bases.customers + 1 + block * CUSTOMER_BLOCK, customers)
+    with store.transaction() as connection:
+        set_status(connection, run_id, "running")  # heartbeat
+
+
+def _order_block(store: SqlStore, plan: Plan, run_id: int, block: int, batch: int, on_progress: Progress | None):
+    first = plan.bases.orders + 1 + block * ORDER_BLOCK
+    last = first + plan.block_length(block) - 1
+    with store.reading() as connection:
+        written = connection.execute(select(func.max(orders.c.id)).where(orders.c.id.between(first, last))).scalar()
+    if written == last:
+        return
+    made = plan.order_block(block)
+    for part in made.split(batch, skip_through=int(written or 0)):
+        with store.transaction() as connection, bulk_session(connection):
+            Writer(connection).write(part.chunks())
+            add_progress(connection, run_id, len(part.orders))
+        if on_progress is not None:
+            on_progress(len(part.orders), part.rows())
+
+
+def finish(store: SqlStore, run_id: int, plan: Plan) -> bool:
+    """Once every order is written: indexes, stock, sequences, statistics, counts; then done.
+
+    Only the process that moves the run to 'finishing' does it (True); it is safe to repeat.
+    """
+    with store.transaction() as connection:
+        row = fetch_run(connection, run_id)
+        if row.status == "done" or row.progress < row.rows_requested:
+            return False
+        if row.status != "finishing" and not claim(connection, run_id, ("running",), "finishing"):
+            return False
+
+    def beat() -> None:
+        with store.transaction() as connection:
+            set_status(connection, run_id, "finishing")
+
+    if row.deferred_indexes:
+        admin.create_order_indexes(store, beat)
+    _settle_stock(store, plan)
+    beat()
+    _advance_sequences(store)
+    admin.analyze(store)
+    counts = _counts(store, plan)
+    with store.transaction() as connection:
+        set_status(connection, run_id, "done", counts=counts, finished_at=utcnow())
+    log.info("generation run %d done: %s", run_id, counts)
+    return True
+
+
+def _settle_stock(store: SqlStore, plan: Plan) -> None:
+    """Each product's stock: what it had before the run, less what the run's orders sold (not cancelled)."""
+    lo, hi = plan.bases.products + 1, plan.bases.products + plan.n_products
+    sold = np.zeros(plan.n_products, dtype=np.int64)
+    # All lines of the run's products, less those of cancelled orders (few: no join over every line).
+    every_line = (
+        select(order_items.c.product_id, func.sum(order_items.c.quantity))
+        .where(order_items.c.product_id.between(lo, hi))
+        .group_by(order_items.c.product_id)
+    )
+    cancelled_lines = (
+        select(order_items.c.product_id, func.sum(order_items.c.quantity))
+        .join(orders, orders.c.id == order_items.c.order_id)
+        .where(
+            orders.c.status == "CANCELLED", orders.c.id.between(plan.bases.orders + 1, plan.bases.orders + plan.rows)
+        )
+        .where(order_items.c.product_id.between(lo, hi))
+        .group_by(order_items.c.product_id)
+    )
+    with store.transaction() as connection:
+        for query, sign in ((every_line, 1), (cancelled_lines, -1)):
+            for product_id, quantity in connection.execute(query):
+                sold[int(product_id) - lo] += sign * int(quantity)
+        stock = plan.initial_stock - sold
+        if (stock < 0).any():
+            raise RuntimeError("stock would go negative; the run's orders do not match its plan")
+        connection.execute(
+            update(products).where(products.c.id == bindparam("pid")).values(stock=bindparam("new_stock")),
+            [{"pid": lo + i, "new_stock": int(s)} for i, s in enumerate(stock.tolist())],
+        )
+
+
+def _advance_sequences(store: SqlStore) -> None:
+    """PostgreSQL's serials do not follow explicit ids: move them past the largest."""
+    if store.engine.dialect.name != "postgresql":
+        return
+    from sqlalchemy import text
+
+    with store.transaction() as connection:
+        for table in ("customers", "products", "orders", "order_items", "payments", "shipments"):
+            connection.execute(
+                text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                     f"GREATEST((SELECT max(id) FROM {table}), 1))")
+            )  # fmt: skip
+
+
+def _counts(store: SqlStore, plan: Plan) -> dict[str, int]:
+    """Rows this run made, per table (its id ranges)."""
+    b, rows = plan.bases, plan.rows
+    ranges = {
+        "customers": (customers, b.customers, plan.n_customers),
+        "products": (products, b.products, plan.n_products),
+        "orders": (orders, b.orders, rows),
+        "order_items": (order_items, b.order_items, rows * plan.request.max_items_per_order),
+        "payments": (payments, b.payments, rows),
+        "shipments": (shipments, b.shipments, rows),
+    }
+    with store.reading() as connection:
+        return {
+            name: int(connection.execute(
+                select(func.count()).select_from(table).where(table.c.id.between(base + 1, base + size))
+            ).scalar_one())
+            for name, (table, base, size) in ranges.items()
+        }  # fmt: skip
