@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,9 @@ from salesmcp.errors import SalesmcpError
 from salesmcp.memory import tune_allocator
 
 ROOT_SCRIPT_HINT = "mcp_server.py"
+# Loggers that speak only at DEBUG (or when they warn); see _logging.
+QUIET_LOGGERS = ("httpx", "httpcore", "alembic", "waitress", "uvicorn", "mcp")
+UP_CHILD_ENV = "SALESMCP_STARTED_BY_UP"  # set by `salesmcp up` for the servers it starts
 
 
 def _settings(**overrides: Any) -> Settings:
@@ -32,11 +36,20 @@ def _settings(**overrides: Any) -> Settings:
 
 def _logging(settings: Settings) -> None:
     """Every command starts here: logs to stderr (stdout belongs to the MCP protocol in the stdio
-    servers) and the memory allocator set for long-running servers."""
+    servers) and the memory allocator set for long-running servers.
+
+    Unless LOG_LEVEL=DEBUG, libraries keep quiet (httpx logs every internal request, alembic every
+    migration step, uvicorn/waitress/the MCP SDK their start-up and sessions) unless they warn;
+    under `salesmcp up`, whose banner says what runs where, our servers print only their request lines.
+    """
     tune_allocator()
-    logging.basicConfig(
-        stream=sys.stderr, level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    level = logging.getLevelName(settings.log_level)
+    logging.basicConfig(stream=sys.stderr, level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if level > logging.DEBUG:
+        quiet = [*QUIET_LOGGERS, *(["salesmcp"] if os.environ.get(UP_CHILD_ENV) else [])]
+        for name in quiet:
+            logging.getLogger(name).setLevel(max(level, logging.WARNING))
+        logging.getLogger("salesmcp.access").setLevel(level)
 
 
 class _Group(click.Group):
@@ -115,7 +128,7 @@ def serve_sales(host: str | None, port: int | None, sales_csv: Path | None, data
 @click.option("--port", type=int, help="Main server port (env PORT, else API_PORT, default 8080).")
 def up(host: str | None, customer_port: int | None, sales_port: int | None, port: int | None) -> None:
     """Start the whole system: customer API, sales API and the main server; Ctrl-C stops all."""
-    from salesmcp.servers import run_together
+    from salesmcp.servers import is_listening, run_together
 
     settings = _settings(host=host, customer_api_port=customer_port, sales_api_port=sales_port, port=port)
     _logging(settings)
@@ -139,20 +152,70 @@ def up(host: str | None, customer_port: int | None, sales_port: int | None, port
             f"http://{probe}:{settings.server_port}/health",
         ),
     ]
-    click.echo("Starting salesmcp:", err=True)
-    code = run_together(commands, on_ready=lambda: click.echo(_connect_help(settings, probe), err=True))
+    for (name, args, _), flag in zip(commands, ("--customer-port", "--sales-port", "--port"), strict=True):
+        if is_listening(probe, int(args[-1])):
+            raise click.ClickException(
+                f"port {args[-1]} ({name}) is already in use; is salesmcp already running? "
+                f"Stop it, or choose another port with {flag}."
+            )
+    click.echo("Starting salesmcp (customer API, sales API, main server)...", err=True)
+    code = run_together(
+        commands,
+        on_ready=lambda: click.echo(_connect_help(settings, probe), err=True),
+        env={UP_CHILD_ENV: "1"},
+    )
     sys.exit(code)
 
 
+SEED_001_INITIALIZE = (
+    '{"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2024-11-05", '
+    '"capabilities": {}, "clientInfo": {"name": "test-client", "version": "1.0.0"}}}'
+)
+
+
 def _connect_help(settings: Settings, probe: str) -> str:
-    script = Path.cwd() / ROOT_SCRIPT_HINT
-    return (
-        f"\nMCP over HTTP: http://{probe}:{settings.server_port}/mcp (all eight tools, on the database)\n"
-        "Claude Desktop:\n"
-        "  salesmcp claude-config --write              seed 000: mcp_server.py over the two APIs\n"
-        "  salesmcp claude-config --database --write   all tools on the database, no server needed\n"
-        f"MCP Inspector:  npx @modelcontextprotocol/inspector {sys.executable} {script}\n"
-        "Press Ctrl-C to stop."
+    """The banner of `salesmcp up`: what runs where, how to connect each kind of client, how to stop."""
+    from sqlalchemy.engine import make_url
+
+    customers = f"http://{probe}:{settings.customer_api_port}"
+    sales = f"http://{probe}:{settings.sales_api_port}"
+    main_url = f"http://{probe}:{settings.server_port}"
+    database = make_url(settings.resolved_database_url).render_as_string(hide_password=True)
+    # Claude Desktop runs mcp_server.py elsewhere, with the default API URLs: name the APIs when they differ.
+    api_env = {
+        variable: url
+        for variable, url in (("CUSTOMER_API_URL", customers), ("SALES_API_URL", sales))
+        if url != Settings.model_fields[variable.lower()].default
+    }
+    claude = "salesmcp claude-config --write" + "".join(f" --env {k}={v}" for k, v in api_env.items())
+    if not (Path.cwd() / ROOT_SCRIPT_HINT).is_file():
+        claude += "   (in the salesmcp folder, where mcp_server.py is)"
+    if sys.platform == "win32":  # cmd.exe: double quotes only; curl.exe, as PowerShell's curl is another tool
+        curl, body = "curl.exe", '"' + SEED_001_INITIALIZE.replace('"', '\\"') + '"'
+    else:
+        curl, body = "curl", f"'{SEED_001_INITIALIZE}'"
+    return "\n".join(
+        [
+            "",
+            f"salesmcp {__version__} is running:",
+            f"  customer API   {customers}   GET /customer/011, GET /customers/city/Eindhoven",
+            f"  sales API      {sales}   GET /sales?start_date=20260101&end_date=20260131",
+            f"  main server    {main_url}   REST, and MCP over Streamable HTTP at {main_url}/mcp",
+            f"  database       {database}",
+            "",
+            "Connect a client:",
+            f"  Claude Desktop   {claude}",
+            "                   or salesmcp claude-config --database --write   (every tool, on the database)",
+            "                   then quit Claude Desktop (tray icon > Quit), start it again and ask",
+            '                   "What was the revenue of Eindhoven in January 2026?"',
+            f"  MCP Inspector    npx @modelcontextprotocol/inspector --cli {main_url}/mcp --method tools/list",
+            f"                   (without --cli: the web UI; transport Streamable HTTP, URL {main_url}/mcp)",
+            f'  curl             {curl} "{sales}/sales?start_date=20260101&end_date=20260131"',
+            f'                   {curl} -X POST {main_url}/mcp -H "Content-Type: application/json" -d {body}',
+            "  How it works     docs/how-it-works.md",
+            "",
+            "One line per request below (LOG_LEVEL=DEBUG shows everything). Press Ctrl-C to stop.",
+        ]
     )
 
 
@@ -173,8 +236,22 @@ def mcp_seed(customer_api_url: str | None, sales_api_url: str | None) -> None:
         source.close()
 
 
+def _env_pairs(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:
+    pairs = {}
+    for value in values:
+        key, sep, setting = value.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{value!r} is not KEY=VALUE")
+        pairs[key.strip()] = setting
+    return pairs
+
+
 @main.command("claude-config")
-@click.option("--name", help="Server name in Claude Desktop (default sales-analysis, or salesmcp with --database).")
+@click.option(
+    "--name",
+    help="Server name in Claude Desktop (default sales-analysis; salesmcp with --database, "
+    "salesmcp-docker with --docker).",
+)
 @click.option(
     "--script",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -185,21 +262,52 @@ def mcp_seed(customer_api_url: str | None, sales_api_url: str | None) -> None:
     is_flag=True,
     help="Run `salesmcp mcp` (all tools, on the database of DATABASE_URL/DB_PATH) instead of mcp_server.py.",
 )
+@click.option(
+    "--docker",
+    is_flag=True,
+    help="Run `salesmcp mcp` in the running compose service `api` (docker-compose.yml in the current folder).",
+)
+@click.option(
+    "--env",
+    "env",
+    multiple=True,
+    metavar="KEY=VALUE",
+    callback=_env_pairs,
+    help="Put this variable in the entry's env (repeatable), e.g. --env CUSTOMER_API_URL=http://127.0.0.1:6001.",
+)
 @click.option("--write", is_flag=True, help="Merge the entry into Claude Desktop's config (a backup is kept).")
 @click.option("--config-path", type=click.Path(path_type=Path, dir_okay=False), help="Config file to write.")
-def claude_config(name: str | None, script: Path | None, database: bool, write: bool, config_path: Path | None) -> None:
+def claude_config(
+    name: str | None,
+    script: Path | None,
+    database: bool,
+    docker: bool,
+    env: dict[str, str],
+    write: bool,
+    config_path: Path | None,
+) -> None:
     """Print the Claude Desktop entry for this machine (absolute paths); --write merges it in."""
     from salesmcp import desktop
 
+    if database and docker:
+        raise click.UsageError("--database and --docker: choose one")
+    settings = _settings()
+    # Claude Desktop starts servers in a folder of its own, where this folder's .env is not read:
+    # the entry carries what the server needs (an absolute database URL, API URLs set here).
     if database:
-        # Claude Desktop starts servers in a folder of its own: hand over an absolute database URL.
-        entry = desktop.module_entry(["mcp"], env={"DATABASE_URL": _settings().resolved_database_url})
+        entry = desktop.module_entry(["mcp"], env={"DATABASE_URL": settings.resolved_database_url, **env})
         name = name or "salesmcp"
+    elif docker:
+        compose_file = Path.cwd() / desktop.COMPOSE_FILE
+        if not compose_file.is_file():
+            raise click.UsageError(f"--docker: {compose_file} does not exist; run this in the salesmcp folder")
+        entry = desktop.docker_entry(compose_file, env=env)
+        name = name or "salesmcp-docker"
     else:
         script = script or Path.cwd() / ROOT_SCRIPT_HINT
         if not script.is_file():
             raise click.UsageError(f"--script: {script} does not exist; run this in the salesmcp folder")
-        entry = desktop.server_entry(script)
+        entry = desktop.server_entry(script, env={**desktop.api_urls(settings), **env})
         name = name or "sales-analysis"
     click.echo(json.dumps({"mcpServers": {name: entry}}, indent=2))
     if write:
@@ -207,6 +315,23 @@ def claude_config(name: str | None, script: Path | None, database: bool, write: 
         backup = desktop.merge_entry(target, name, entry)
         click.echo(f"wrote {target}" + (f" (backup: {backup})" if backup else ""), err=True)
         click.echo("Restart Claude Desktop (quit it from the tray/menu bar) to load the server.", err=True)
+        click.echo("If it does not show up: salesmcp doctor", err=True)
+
+
+@main.command("doctor")
+@click.option("--config-path", type=click.Path(path_type=Path, dir_okay=False), help="Config file to check.")
+@click.option(
+    "--logs-dir", type=click.Path(path_type=Path, file_okay=False), help="Claude Desktop's logs folder to read."
+)
+@click.option("--timeout", type=click.FloatRange(min=1), default=20.0, show_default=True, help="Seconds per server.")
+def doctor(config_path: Path | None, logs_dir: Path | None, timeout: float) -> None:
+    """Check Claude Desktop's config and start each salesmcp server in it as the app does; name each fix."""
+    from salesmcp import desktop
+    from salesmcp.doctor import examine
+
+    report = examine(config_path or desktop.config_path(), logs_dir or desktop.logs_dir(), timeout)
+    click.echo(report.render())
+    sys.exit(0 if report.ok else 1)
 
 
 @main.command("serve")
@@ -239,7 +364,7 @@ def mcp_stdio(database_url: str | None) -> None:
     from salesmcp.mcp import build_server
 
     settings, store = _open_database(database_url)
-    build_server(store, name="salesmcp", log_level=settings.log_level, customers=store).run()
+    build_server(store, name="salesmcp", log_level=settings.log_level, customers=store, settings=settings).run()
 
 
 @main.command("migrate")
@@ -248,3 +373,7 @@ def migrate(database_url: str | None) -> None:
     """Create or upgrade the database schema, and fill a new database with the demo data."""
     _, store = _open_database(database_url)
     click.echo(f"database ready: {store.engine.url.render_as_string(hide_password=True)}")
+
+
+# The data commands (generate, reset, summary, export) live in their own module; importing it registers them.
+from salesmcp import cli_data  # noqa: E402, F401

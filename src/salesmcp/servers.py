@@ -1,28 +1,36 @@
-"""Run the seed 000 servers: waitress (a production WSGI server, Windows too), both APIs together."""
+"""Run our servers: waitress (a production WSGI server, Windows too), all of them together, and one
+access-log line per request."""
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 import httpx
 from flask import Flask
 
 log = logging.getLogger(__name__)
+access_log = logging.getLogger("salesmcp.access")
+QUIET_PATHS = frozenset({"/health"})  # polled by `up`, load balancers and containers: logged at DEBUG only
+_BODY_PEEK = 64 * 1024  # bytes of a request body read to name the JSON-RPC method in the log line
 
 
-def serve_wsgi(app: Flask, host: str, port: int, threads: int = 8) -> None:
-    """Serve a Flask app with waitress until interrupted."""
+def serve_wsgi(app: Flask, host: str, port: int, threads: int = 8, label: str | None = None) -> None:
+    """Serve a Flask app with waitress until interrupted, one log line per request."""
     from waitress import serve
 
-    log.info("serving %s on http://%s:%d", app.name, host, port)
+    label = label or app.name.removeprefix("salesmcp ")
+    log.info("serving %s on http://%s:%d", label, host, port)
     try:
-        serve(app, host=host, port=port, threads=threads, ident="salesmcp")
+        serve(WsgiAccessLog(app, label), host=host, port=port, threads=threads, ident="salesmcp")
     except KeyboardInterrupt:  # Ctrl-C reaches every process of the console, children of `up` too
         log.info("%s stopped", app.name)
 
@@ -32,6 +40,15 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as sock:
         sock.bind((host, 0))
         return sock.getsockname()[1]
+
+
+def is_listening(host: str, port: int, timeout: float = 0.5) -> bool:
+    """True when something accepts TCP connections on ``host``:``port`` (a server is already there)."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
 
 
 def wait_until_healthy(url: str, timeout: float, process: subprocess.Popen | None = None) -> bool:
@@ -69,22 +86,23 @@ def run_together(
     commands: Sequence[tuple[str, list[str], str]],
     on_ready: Callable[[], None] = lambda: None,
     ready_timeout: float = 60.0,
+    env: Mapping[str, str] | None = None,
 ) -> int:
     """Start each (name, salesmcp arguments, health URL) as a child process; stop all on Ctrl-C.
 
-    Returns once every child has stopped; a child that fails to start stops the others.
+    ``env`` is added to the children's environment. Returns once every child has stopped; a child
+    that fails to start stops the others.
     """
     children: list[tuple[str, subprocess.Popen]] = []
     signal.signal(signal.SIGTERM, _interrupt)
+    child_env = {**os.environ, **(env or {})}
     try:
         for name, args, _ in commands:
-            children.append((name, subprocess.Popen([sys.executable, "-m", "salesmcp", *args])))
+            children.append((name, subprocess.Popen([sys.executable, "-m", "salesmcp", *args], env=child_env)))
         for (name, process), (_, _, health) in zip(children, commands, strict=True):
             if not wait_until_healthy(health, ready_timeout, process):
                 log.error("%s did not start (health check %s); stopping", name, health)
                 return 1
-        for name, _, health in commands:
-            print(f"  {name:<14} {health.rsplit('/health', 1)[0]}", file=sys.stderr)
         on_ready()
         while all(process.poll() is None for _, process in children):
             time.sleep(0.2)
@@ -99,3 +117,97 @@ def run_together(
                 process.terminate()
         for _, process in children:
             stop_process(process)
+
+
+# -- one line per request -------------------------------------------------------------------------
+
+
+def _log_request(label: str, method: str, target: str, status: int, started: float, rpc: str = "") -> None:
+    path = target.split("?", 1)[0]
+    level = logging.DEBUG if path in QUIET_PATHS else logging.INFO
+    if access_log.isEnabledFor(level):
+        took = (time.perf_counter() - started) * 1000
+        line = _printable(f"{method} {target}{rpc}")  # the caller's text: one line, whatever it holds
+        access_log.log(level, "%s %s -> %d (%.0f ms)", label, line, status, took)
+
+
+def _printable(text: str) -> str:
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
+
+
+def describe_json_rpc(body: bytes) -> str:
+    """`` tools/call get_city_revenue_by_period`` for a JSON-RPC request body; empty for anything else."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return ""
+    parts = []
+    for message in data if isinstance(data, list) else [data]:
+        if not isinstance(message, dict) or not isinstance(message.get("method"), str):
+            continue
+        params = message.get("params") if isinstance(message.get("params"), dict) else {}
+        what = params.get("name") or params.get("uri")
+        parts.append(message["method"] + (f" {what}" if isinstance(what, str) else ""))
+    return (" " + ", ".join(parts)) if parts else ""
+
+
+class WsgiAccessLog:
+    """WSGI middleware: one log line per request (method, path and query, status, time taken)."""
+
+    def __init__(self, app: Any, label: str) -> None:
+        self.app = app
+        self.label = label
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        started = time.perf_counter()
+        status = [500]
+
+        def recording_start(status_line: str, headers: list, exc_info: Any = None) -> Any:
+            status[0] = int(status_line.split(" ", 1)[0])
+            return start_response(status_line, headers, exc_info)
+
+        # WSGI hands paths over as latin-1; they were sent as UTF-8 (e.g. /customers/city/Zürich).
+        target = environ.get("PATH_INFO", "").encode("latin-1", "replace").decode("utf-8", "replace")
+        if environ.get("QUERY_STRING"):
+            target += "?" + environ["QUERY_STRING"]
+        try:
+            return self.app(environ, recording_start)
+        finally:
+            _log_request(self.label, environ.get("REQUEST_METHOD", "?"), target, status[0], started)
+
+
+class AsgiAccessLog:
+    """ASGI middleware: one log line per HTTP request, naming the JSON-RPC method of an MCP request."""
+
+    def __init__(self, app: Any, label: str) -> None:
+        self.app = app
+        self.label = label
+
+    async def __call__(self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+        body = bytearray()
+
+        async def peeking_receive() -> Any:
+            message = await receive()
+            if message["type"] == "http.request" and len(body) < _BODY_PEEK:
+                body.extend(message.get("body", b""))
+            return message
+
+        async def recording_send(message: Any) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        target = scope.get("path", "")
+        if scope.get("query_string"):
+            target += "?" + scope["query_string"].decode("latin-1")
+        try:
+            await self.app(scope, peeking_receive, recording_send)
+        finally:
+            rpc = describe_json_rpc(bytes(body)) if scope.get("method") == "POST" and body else ""
+            _log_request(self.label, scope.get("method", "?"), target, status, started, rpc)

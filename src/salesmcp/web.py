@@ -18,7 +18,7 @@ from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from salesmcp import __version__
-from salesmcp.api import customer_records
+from salesmcp.api import catalogue, customer_records, generation
 from salesmcp.api import customers as seed_customer_routes
 from salesmcp.api import sales as seed_sales_routes
 from salesmcp.api.common import create_base_app, error_body
@@ -41,8 +41,10 @@ def open_store(settings: Settings) -> SqlStore:
 def create_rest_app(settings: Settings, store: SqlStore, tools: Sequence[str]) -> OpenAPI:
     """Flask: seed 000's routes and customer management, both on the database; / and /health."""
     app = create_base_app("salesmcp", "Customers and sales over REST; MCP over Streamable HTTP at /mcp")
-    app.extensions.update({"salesmcp.customers": store, "salesmcp.sales": store, "salesmcp.records": store})
-    for blueprint in (seed_customer_routes.bp, seed_sales_routes.bp, customer_records.bp):
+    app.extensions.update(
+        {"salesmcp.customers": store, "salesmcp.sales": store, "salesmcp.records": store, "salesmcp.settings": settings}
+    )
+    for blueprint in (seed_customer_routes.bp, seed_sales_routes.bp, customer_records.bp, catalogue.bp, generation.bp):
         app.register_api(blueprint)
 
     @app.get("/", summary="What this server is and what it serves")
@@ -83,7 +85,7 @@ def _transport_security(settings: Settings) -> TransportSecuritySettings | None:
 def create_main_app(settings: Settings, store: SqlStore | None = None) -> Starlette:
     """One ASGI app: POST /mcp (stateless Streamable HTTP, SSE answers) and the Flask app for the rest."""
     store = store or open_store(settings)
-    mcp_server = build_server(store, customers=store, log_level=settings.log_level)
+    mcp_server = build_server(store, customers=store, log_level=settings.log_level, settings=settings)
     mcp_app = mcp_server.streamable_http_app(
         streamable_http_path=MCP_PATH,
         stateless_http=True,  # any replica can answer any request
@@ -132,6 +134,9 @@ def serve(settings: Settings) -> None:
     """Run the main server with uvicorn until interrupted."""
     import uvicorn
 
-    app = create_main_app(settings)
+    from salesmcp.servers import AsgiAccessLog
+
+    app = AsgiAccessLog(create_main_app(settings), "main server")
     log.info("salesmcp on http://%s:%d (MCP at %s)", settings.host, settings.server_port, MCP_PATH)
-    uvicorn.run(app, host=settings.host, port=settings.server_port, log_level=settings.log_level.lower())
+    # uvicorn logs through our handlers and levels (see cli._logging); our middleware writes the access lines.
+    uvicorn.run(app, host=settings.host, port=settings.server_port, log_config=None, access_log=False)

@@ -1,6 +1,7 @@
 """The salesmcp command line, run as a user runs it."""
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -28,7 +29,7 @@ def test_claude_config_prints_an_entry_with_absolute_paths(monkeypatch):
     assert result.exit_code == 0, result.output
     entry = json.loads(result.stdout)["mcpServers"]["sales-analysis"]
     assert entry["args"] == [str(ROOT / "mcp_server.py")]
-    assert entry["command"] == str(__import__("pathlib").Path(sys.executable).resolve())
+    assert entry["command"] == os.path.abspath(sys.executable)  # never resolved through links (issue 7)
 
 
 def test_claude_config_write_merges_into_the_given_file(tmp_path, monkeypatch):

@@ -16,6 +16,7 @@ TIMEOUT = 60
 ALL_TOOLS = {
     "get_customer_revenue_by_period", "get_city_revenue_by_period", "get_customer", "list_customers",
     "add_customer", "update_customer", "disable_customer", "activate_customer",
+    "generate_data", "generation_status", "reset_db", "summary_snapshot",
 }  # fmt: skip
 SEED_001_INITIALIZE = {
     "jsonrpc": "2.0",

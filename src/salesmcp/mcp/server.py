@@ -8,7 +8,10 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 
 from salesmcp import __version__
+from salesmcp.config import Settings
 from salesmcp.mcp.customer_tools import register_customer_tools
+from salesmcp.mcp.generator_tools import register_generator_tools
+from salesmcp.mcp.resources import register_resources
 from salesmcp.mcp.revenue_tools import register_revenue_tools
 from salesmcp.store.base import RevenueSource
 from salesmcp.store.sql_store import SqlStore
@@ -36,11 +39,17 @@ class SalesMCPServer(MCPServer):
 
 
 def build_server(
-    source: RevenueSource, name: str = "salesmcp", log_level: str = "INFO", customers: SqlStore | None = None
+    source: RevenueSource,
+    name: str = "salesmcp",
+    log_level: str = "INFO",
+    customers: SqlStore | None = None,
+    settings: Settings | None = None,
 ) -> MCPServer:
-    """The MCP server: the two revenue tools on ``source``, and the customer tools when a database is given."""
+    """The MCP server: the two revenue tools on ``source``; with a database, the customer and generator tools."""
     server = SalesMCPServer(name, version=__version__, instructions=INSTRUCTIONS, log_level=log_level)  # type: ignore[arg-type]
     register_revenue_tools(server, source)
+    register_resources(server, source)
     if customers is not None:
         register_customer_tools(server, customers)
+        register_generator_tools(server, customers, settings or Settings())
     return server

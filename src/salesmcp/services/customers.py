@@ -21,6 +21,7 @@ from salesmcp.validation import invalid_input
 Status = Literal["active", "disabled"]
 MAX_PAGE = 500
 DEFAULT_PAGE = 50
+MAX_OFFSET = 2**63 - 1  # the largest OFFSET every database takes (SQLite's, PostgreSQL's bigint)
 PHONE_RULE = r"^\+?[0-9][0-9 ()./-]{3,48}$"
 
 
@@ -119,8 +120,7 @@ def list_customers(
     """A page of customers in custid order, with the total and whether the list was cut."""
     if status not in (None, "", "active", "disabled"):
         raise InvalidInput("status", "must be 'active' or 'disabled'")
-    limit = _whole(limit, "limit", 1, MAX_PAGE)
-    offset = _whole(offset, "offset", 0, None)
+    limit, offset = page_window(limit, offset)
     if city is not None and not isinstance(city, str):
         raise InvalidInput("city", "must be a string")
     rows, total = store.list_customer_records(status or None, (city or "").strip() or None, limit, offset)
@@ -131,6 +131,11 @@ def list_customers(
         offset=offset,
         truncated=offset + len(rows) < total,
     )
+
+
+def page_window(limit: Any = DEFAULT_PAGE, offset: Any = 0) -> tuple[int, int]:
+    """The page rule of every list (customers, products, orders): limit 1-MAX_PAGE, offset from 0."""
+    return _whole(limit, "limit", 1, MAX_PAGE), _whole(offset, "offset", 0, MAX_OFFSET)
 
 
 def _whole(value: Any, field: str, least: int, most: int | None) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -50,6 +50,12 @@ class RunOut(BaseModel):
     error: str | None
     started_at: dt.datetime
     finished_at: dt.datetime | None
+
+    @field_validator("started_at", "finished_at")
+    @classmethod
+    def _utc(cls, value: dt.datetime | None) -> dt.datetime | None:
+        """Stored as naive UTC; shown with the zone, as customers' timestamps are."""
+        return value.replace(tzinfo=dt.timezone.utc) if value is not None and value.tzinfo is None else value
 
 
 def _state(row: Any, now: dt.datetime) -> str:
@@ -118,11 +124,15 @@ def _bases(connection: Connection) -> Bases:
 def prepare_run(store: SqlStore, request: GenerationRequest, join: bool = False) -> tuple[RunOut, bool]:
     """Find or create the run for ``request``; returns it and whether work remains to be done.
 
-    Mode once (and replace, after its reset): an identical request already done is returned as it
-    is; one that failed or stalled is taken up again. A run in progress makes this a Conflict,
-    unless ``join`` (a partition joining its own run).
+    Mode once: an identical request already done is returned as it is; one that failed or stalled
+    is taken up again. Mode replace resets first (so it always makes the data anew). A run in
+    progress makes this a Conflict, unless ``join`` (a partition joining its own run).
     """
     key = None if request.mode == "append" else request.fingerprint()
+    if request.mode == "replace":
+        from salesmcp.services.generator.admin import reset
+
+        reset(store)  # a Conflict while a run is in progress; empties generation_runs too
     with store.transaction() as connection:
         running = active_run(connection)
         if running is not None and not (join and key is not None and running.run_key == key):
@@ -138,10 +148,6 @@ def prepare_run(store: SqlStore, request: GenerationRequest, join: bool = False)
                         .values(status="queued", error=None, heartbeat_at=utcnow())
                     )  # fmt: skip
                 return run_out(fetch_run(connection, existing.id)), True
-    if request.mode == "replace":
-        from salesmcp.services.generator.admin import reset
-
-        reset(store)
     with store.transaction() as connection:
         bases = _bases(connection)
         defer = (

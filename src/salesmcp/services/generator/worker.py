@@ -82,10 +82,12 @@ def _write_once(store: SqlStore, chunk: Chunk, first_id: int, table) -> None:
     with store.reading() as connection:
         if connection.execute(select(table.c.id).where(table.c.id == first_id)).first():
             return
+    # The bulk paths use the driver's own cursor, whose errors SQLAlchemy does not wrap.
+    duplicate = (IntegrityError, store.engine.dialect.loaded_dbapi.IntegrityError)
     try:
         with store.transaction() as connection:
             Writer(connection).write([chunk])
-    except IntegrityError:
+    except duplicate:
         with store.reading() as connection:  # a partition wrote it at the same moment: fine if it is whole
             if not connection.execute(select(table.c.id).where(table.c.id == first_id)).first():
                 raise
@@ -97,7 +99,7 @@ def _dimensions(store: SqlStore, plan: Plan, run_id: int) -> None:
     for block in range(plan.customer_blocks):
         _write_once(store, plan.customer_chunk(block), plan.bases.customers + 1 + block * CUSTOMER_BLOCK, customers)
     with store.transaction() as connection:
-        set_status(connection, run_id, "running")  # heartbeat
+        add_progress(connection, run_id, 0)  # a heartbeat
 
 
 def _order_block(store: SqlStore, plan: Plan, run_id: int, block: int, batch: int, on_progress: Progress | None):
@@ -134,6 +136,8 @@ def finish(store: SqlStore, run_id: int, plan: Plan) -> bool:
 
     if row.deferred_indexes:
         admin.create_order_indexes(store, beat)
+    if store.engine.dialect.name == "mysql":
+        _check_references(store, plan)  # written without per-row foreign-key checks (see load.bulk_session)
     _settle_stock(store, plan)
     beat()
     _advance_sequences(store)
@@ -143,6 +147,27 @@ def finish(store: SqlStore, run_id: int, plan: Plan) -> bool:
         set_status(connection, run_id, "done", counts=counts, finished_at=utcnow())
     log.info("generation run %d done: %s", run_id, counts)
     return True
+
+
+def _check_references(store: SqlStore, plan: Plan) -> None:
+    """Every row the run wrote refers to a row that exists (an anti-join per foreign key)."""
+    b = plan.bases
+    children = (
+        (orders, orders.c.customer_id, customers, b.orders, plan.rows),
+        (order_items, order_items.c.order_id, orders, b.order_items, plan.rows * plan.request.max_items_per_order),
+        (order_items, order_items.c.product_id, products, b.order_items, plan.rows * plan.request.max_items_per_order),
+        (payments, payments.c.order_id, orders, b.payments, plan.rows),
+        (shipments, shipments.c.order_id, orders, b.shipments, plan.rows),
+    )
+    with store.reading() as connection:
+        for child, reference, parent, base, size in children:
+            orphans = connection.execute(
+                select(func.count())
+                .select_from(child.outerjoin(parent, parent.c.id == reference))
+                .where(child.c.id.between(base + 1, base + size), parent.c.id.is_(None))
+            ).scalar_one()
+            if orphans:
+                raise RuntimeError(f"{orphans} rows of {child.name} refer to no row of {parent.name}")
 
 
 def _settle_stock(store: SqlStore, plan: Plan) -> None:

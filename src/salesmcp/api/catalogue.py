@@ -1,0 +1,64 @@
+"""Seed 002's reads over REST: products, orders and one order; 400 / 404 with a JSON error body."""
+
+from __future__ import annotations
+
+from flask import jsonify
+from flask_openapi3 import APIBlueprint, Tag
+from pydantic import ConfigDict, Field
+
+from salesmcp.api.common import RequestModel, extension
+from salesmcp.dates import DATE_RULE
+from salesmcp.services import catalogue as service
+from salesmcp.services.customers import DEFAULT_PAGE, MAX_PAGE
+from salesmcp.store.schema import ORDER_STATUSES
+from salesmcp.store.sql_store import SqlStore
+
+bp = APIBlueprint("catalogue", __name__, abp_tags=[Tag(name="catalogue")])
+
+
+class PageQuery(RequestModel):
+    """limit and offset, as on every list; the bounds are checked by the service (one rule for all)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    limit: int = Field(DEFAULT_PAGE, description=f"page size, 1-{MAX_PAGE}")
+    offset: int = Field(0, description="rows to skip")
+
+
+class ProductQuery(PageQuery):
+    category: str | None = Field(None, description="only this category (ignoring case)")
+    active: bool | None = Field(None, description="only active (true) or inactive (false) products")
+
+
+class OrderQuery(PageQuery):
+    from_: str | None = Field(None, alias="from", description=f"first order date, inclusive; {DATE_RULE}")
+    to: str | None = Field(None, description=f"last order date, inclusive; {DATE_RULE}")
+    status: str | None = Field(None, description=f"only this status: {', '.join(ORDER_STATUSES)}")
+    customer: str | None = Field(None, description="only this customer's orders (a custid, e.g. 011)")
+
+
+class OrderPath(RequestModel):
+    id: int = Field(description="order id")
+
+
+def _store() -> SqlStore:
+    return extension("records")
+
+
+@bp.get(
+    "/products", summary="Products in id order, optionally of one category or only (in)active ones, a page at a time"
+)
+def list_products(query: ProductQuery):
+    page = service.list_products(_store(), query.category, query.active, query.limit, query.offset)
+    return jsonify(page.model_dump(mode="json"))
+
+
+@bp.get("/orders", summary="Orders in id order, optionally in a date range (from/to, inclusive), one page at a time")
+def list_orders(query: OrderQuery):
+    page = service.list_orders(_store(), query.from_, query.to, query.status, query.customer, query.limit, query.offset)
+    return jsonify(page.model_dump(mode="json"))
+
+
+@bp.get("/orders/<id>", summary="One order with its customer's custid, items, payment and shipment")
+def get_order(path: OrderPath):
+    return jsonify(service.get_order(_store(), path.id).model_dump(mode="json"))

@@ -1,0 +1,74 @@
+"""Seed 002's generator routes: POST /generate starts a job, GET /generate/<id> follows it, POST /reset."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify, request, url_for
+from flask_openapi3 import APIBlueprint, Tag
+from pydantic import Field
+
+from salesmcp.api.common import RequestModel, extension
+from salesmcp.config import Settings
+from salesmcp.errors import InvalidInput
+from salesmcp.services import generator
+from salesmcp.store.sql_store import SqlStore
+
+bp = APIBlueprint("generation", __name__, abp_tags=[Tag(name="generator (seed 002)")])
+
+
+class RunPath(RequestModel):
+    run_id: int = Field(description="the id POST /generate returned")
+
+
+def _store() -> SqlStore:
+    return extension("records")
+
+
+def _parameters() -> dict[str, Any]:
+    """The generation parameters from the query string and a JSON object body (the body wins)."""
+    values: dict[str, Any] = dict(request.args.items())
+    if request.content_length:
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            raise InvalidInput("body", "must be a JSON object of generation parameters (or leave it empty)")
+        values.update(body)
+    return values
+
+
+@bp.post(
+    "/generate",
+    summary="Start a generation job: rows, seed, start_date, end_date, locale, mode, … (query string or JSON body)",
+)
+def start_generation():
+    settings: Settings = extension("settings")
+    generation = generator.build_request(_parameters(), settings.data_seed, settings.generate_max_rows)
+    run, started = generator.start_job(_store(), generation)
+    status_url = url_for("generation.generation_status", run_id=run.id)
+    body = {
+        "message": "generation_started" if started else "already_generated",
+        "rows": run.rows,
+        "run_id": run.id,
+        "status_url": status_url,
+        "run": run.model_dump(mode="json"),
+    }
+    response = jsonify(body)
+    response.status_code = 202 if started else 200
+    response.headers["Location"] = status_url
+    return response
+
+
+@bp.get("/generate/<int:run_id>", summary="A generation job: state, progress, counts, error")
+def generation_status(path: RunPath):
+    return jsonify(generator.get_run(_store(), path.run_id).model_dump(mode="json"))
+
+
+@bp.post("/reset", summary="Empty every table in foreign-key-safe order and restart the ids; the schema stays")
+def reset_database():
+    counts = generator.reset(_store())
+    return jsonify({"message": "reset_complete", "counts": counts})
+
+
+@bp.get("/summary", summary="Rows per table, the last generated window and the newest run")
+def database_summary():
+    return jsonify(generator.summary(_store()).model_dump(mode="json"))

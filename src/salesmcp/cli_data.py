@@ -1,0 +1,267 @@
+"""``salesmcp`` commands that fill, empty, describe and export the database (seed 002).
+
+Thin wrappers, like the rest of the CLI: they parse flags, call a service and print.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from salesmcp.cli import _open_database, main, main_database_option
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
+
+# -- export ------------------------------------------------------------------------------------------
+# The service module (SQLAlchemy, pyarrow) is imported only when the command runs, so that every other
+# command starts fast; these names are checked against the service's by the tests.
+EXPORT_FORMATS = ("seed000", "csv", "parquet")
+EXPORT_TABLES = ("products", "customers", "orders", "order_items", "payments", "shipments")
+
+
+@main.command("export")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(EXPORT_FORMATS),
+    default="seed000",
+    show_default=True,
+    help="seed000: customers.csv and sales.csv for cust_server.py / sales_server.py; "
+    'csv or parquet: the six tables (parquet needs: pip install "salesmcp[parquet]").',
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    required=True,
+    help="Folder to write into (created when missing). Files are written whole or not at all.",
+)
+@click.option(
+    "--table",
+    "tables",
+    multiple=True,
+    metavar="NAME",
+    help=f"With csv or parquet, only this table (repeatable or comma-separated): {', '.join(EXPORT_TABLES)}. "
+    "Default: all six.",
+)
+@click.option("--batch-size", type=int, default=10_000, show_default=True, help="Rows read and written at a time.")
+@main_database_option
+def export(fmt: str, out: Path, tables: tuple[str, ...], batch_size: int, database_url: str | None) -> None:
+    """Export the database: seed 000's customers.csv and sales.csv, or the six tables as CSV or Parquet.
+
+    Streamed from the database in batches (memory stays flat at any size), from one snapshot.
+    Progress goes to stderr; each file written, with its row count, to stdout.
+    """
+    from salesmcp.errors import InvalidInput
+    from salesmcp.services.exports import export_database
+
+    _, store = _open_database(database_url)
+    names = [name.strip() for value in tables for name in value.split(",") if name.strip()]
+    try:
+        with _progress_bar() as progress:
+            files = export_database(store, fmt, out, names, batch_size=batch_size, progress=progress)
+    except InvalidInput as exc:
+        raise click.BadParameter(exc.rule, param_hint=f"'--{(exc.field or 'out').replace('_', '-')}'") from None
+    for exported in files:
+        click.echo(f"{exported.path}\t{exported.rows} rows")
+
+
+@contextmanager
+def _progress_bar() -> Iterator[Callable[[str, int, int], None]]:
+    """A rich progress bar on stderr, one line per file; yields the service's progress callback."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("{task.description:<20}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+    ) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def update(filename: str, rows: int, total: int) -> None:
+            if filename not in tasks:
+                tasks[filename] = bar.add_task(filename, total=total)
+            bar.update(tasks[filename], completed=rows)
+
+        yield update
+
+
+# -- generate, reset, summary ------------------------------------------------------------------------
+
+
+def _set_values(pairs: tuple[str, ...]) -> dict[str, str]:
+    values = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{pair!r} is not name=value", param_hint="'--set'")
+        values[key.strip().replace("-", "_")] = value.strip()
+    return values
+
+
+@main.command("generate")
+@click.option("--rows", type=int, help="Orders to make (default 1000); customers and products scale with it.")
+@click.option("--seed", type=int, help="Random seed (env DATA_SEED, default 42): the same seed, the same data.")
+@click.option("--start-date", help="First order date, YYYY-MM-DD or yyyymmdd (default 2025-01-01).")
+@click.option("--end-date", help="Last order date, YYYY-MM-DD or yyyymmdd (default 2026-12-31).")
+@click.option("--locale", help="Faker locales with weights, e.g. nl_NL:3,de_DE:1 (the default).")
+@click.option(
+    "--mode",
+    type=click.Choice(["once", "append", "replace"]),
+    help="once (default): an identical "
+    "request already made is reported, not repeated; append: add another run; replace: reset first.",
+)
+@click.option(
+    "--set",
+    "settings_",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Any other generation parameter (repeatable), e.g. --set cancel_rate=0.1 (see README).",
+)
+@click.option("--batch-size", type=int, help="Orders per transaction (env DEFAULT_BATCH_SIZE, default 1000).")
+@click.option("--workers", type=int, default=1, show_default=True, help="Processes writing partitions in parallel.")
+@click.option("--partition", help="Make only partition k of n (k/n), e.g. 1/4; the union of all n is one run.")
+@click.option("--run-id", type=int, help="Do (or resume) this existing run, as the job workers do.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@main_database_option
+def generate(
+    rows: int | None, seed: int | None, start_date: str | None, end_date: str | None, locale: str | None,
+    mode: str | None, settings_: tuple[str, ...], batch_size: int | None, workers: int, partition: str | None,
+    run_id: int | None, quiet: bool, database_url: str | None,
+) -> None:  # fmt: skip
+    """Fill the database with synthetic e-commerce data: products, customers, orders, lines, payments, shipments."""
+    from salesmcp.services import generator
+
+    settings, store = _open_database(database_url)
+    batch = batch_size or settings.default_batch_size
+    if batch < 1:
+        raise click.BadParameter("must be at least 1", param_hint="'--batch-size'")
+    if workers < 1:
+        raise click.BadParameter("must be at least 1", param_hint="'--workers'")
+    part = generator.parse_partition(partition) if partition else (1, 1)
+    if run_id is None:
+        values = {"rows": rows, "seed": seed, "start_date": start_date, "end_date": end_date, "locale": locale,
+                  "mode": mode, "batch_size": batch_size, **_set_values(settings_)}  # fmt: skip
+        request = generator.build_request(values, settings.data_seed, settings.generate_max_rows)
+        if partition and request.mode == "replace":
+            raise click.BadParameter("a partition cannot replace: reset once, then run the partitions", "'--mode'")
+        run, todo = generator.prepare_run(store, request, join=partition is not None)
+        if not todo:
+            click.echo(f"run {run.id} made exactly this data already (mode once); nothing to do. "
+                       "Use --mode append or --mode replace to make it again.", err=True)  # fmt: skip
+            click.echo(run.model_dump_json())
+            return
+        run_id = run.id
+    total = generator.get_run(store, run_id).rows
+    with _generation_bar(total, quiet) as advance:
+        if workers > 1 and partition is None:
+            result = _run_workers(store, run_id, workers, advance)
+        else:
+            result = generator.run_generation(store, run_id, batch, part, lambda orders, _rows: advance(orders))
+    click.echo(result.model_dump_json())
+    if result.state == "failed":
+        raise click.ClickException(f"generation run {run_id} failed: {result.error}")
+
+
+def _run_workers(store, run_id: int, workers: int, advance: Callable[[int], None]):
+    """Run the partitions 1/N..N/N of ``run_id`` as N processes; the bar follows the run's progress."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from salesmcp.services import generator
+
+    url = store.engine.url.render_as_string(hide_password=False)
+    children = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "salesmcp",
+                "generate",
+                "--run-id",
+                str(run_id),
+                "--partition",
+                f"{k}/{workers}",
+                "--quiet",
+            ],
+            env={**os.environ, "DATABASE_URL": url},
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        for k in range(1, workers + 1)
+    ]
+    shown = generator.get_run(store, run_id).progress
+    try:
+        while any(child.poll() is None for child in children):
+            time.sleep(0.25)
+            progress = generator.get_run(store, run_id).progress
+            advance(progress - shown)
+            shown = progress
+    except KeyboardInterrupt:
+        for child in children:
+            child.terminate()
+        raise
+    run = generator.get_run(store, run_id)
+    advance(run.progress - shown)
+    failed = [k + 1 for k, child in enumerate(children) if child.returncode != 0]
+    if failed and run.state != "failed":
+        raise click.ClickException(f"partition(s) {failed} of run {run_id} failed; run the same command to resume")
+    return run
+
+
+@contextmanager
+def _generation_bar(total: int, quiet: bool) -> Iterator[Callable[[int], None]]:
+    """A progress bar of orders written (rich, on stderr); ``advance(n)`` moves it."""
+    if quiet:
+        yield lambda _n: None
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    with Progress(
+        TextColumn("orders"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        TimeRemainingColumn(), console=Console(stderr=True),
+    ) as bar:  # fmt: skip
+        task = bar.add_task("generate", total=total)
+        yield lambda n: bar.update(task, advance=n)
+
+
+@main.command("reset")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@main_database_option
+def reset(yes: bool, database_url: str | None) -> None:
+    """Empty every table (foreign-key-safe order, id sequences restarted; the schema stays)."""
+    from salesmcp.services import generator
+
+    _, store = _open_database(database_url)
+    where = store.engine.url.render_as_string(hide_password=True)
+    if not yes:
+        click.confirm(f"Delete every row of every table in {where}?", abort=True, err=True)
+    counts = generator.reset(store)
+    click.echo(f"reset_complete: {', '.join(f'{name} {count}' for name, count in counts.items())}")
+
+
+@main.command("summary")
+@main_database_option
+def summary(database_url: str | None) -> None:
+    """Rows per table, the last generated window and the last run's state, as JSON."""
+    from salesmcp.services import generator
+
+    _, store = _open_database(database_url)
+    click.echo(generator.summary(store).model_dump_json(indent=2))

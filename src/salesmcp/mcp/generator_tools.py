@@ -1,0 +1,102 @@
+"""Seed 002's tools: start and follow a generation job, empty the database, describe it."""
+
+
+from typing import Annotated, Any, Literal
+
+import anyio
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import ToolAnnotations
+from pydantic import BaseModel, Field
+
+from salesmcp.config import Settings
+from salesmcp.mcp.errors import structured, tool_errors
+from salesmcp.mcp.revenue_tools import EndDate, StartDate
+from salesmcp.services import generator
+from salesmcp.services.generator import RunOut, Summary
+from salesmcp.store.sql_store import SqlStore
+
+ADMIN = ToolAnnotations(readOnlyHint=False, destructiveHint=False, idempotentHint=True, openWorldHint=False)
+DESTRUCTIVE = ToolAnnotations(readOnlyHint=False, destructiveHint=True, idempotentHint=True, openWorldHint=False)
+READ = ToolAnnotations(readOnlyHint=True, idempotentHint=True, openWorldHint=False)
+
+
+class GenerationResult(BaseModel):
+    message: str = Field(description="generation_done, generation_failed, generation_running or already_generated")
+    run: RunOut
+
+
+class ResetResult(BaseModel):
+    message: str
+    counts: dict[str, int] = Field(description="rows per table after the reset")
+
+
+def _message(run: RunOut, started: bool) -> str:
+    if not started:
+        return "already_generated"
+    return {"done": "generation_done", "failed": "generation_failed"}.get(run.state, "generation_running")
+
+
+def register_generator_tools(server: MCPServer, store: SqlStore, settings: Settings) -> None:
+    @server.tool(
+        annotations=ADMIN,
+        description=(
+            "Generate synthetic e-commerce data (customers, products, orders with lines, payments, shipments) "
+            "in the database: `rows` orders with dates between start_date and end_date (YYYY-MM-DD or yyyymmdd). "
+            "The same seed and parameters always give the same data; repeating an identical request (mode once) "
+            "reports the earlier run instead. Runs as a job in its own process and reports progress; when it "
+            f"takes longer than {settings.generate_wait:g} s the answer is the job's id and state, and "
+            "generation_status(run_id) follows it."
+        ),
+    )
+    async def generate_data(
+        ctx: Context,
+        rows: Annotated[int, Field(description=f"orders to make, 1-{settings.generate_max_rows}")] = 1000,
+        start_date: StartDate | None = None,
+        end_date: EndDate | None = None,
+        seed: Annotated[int | None, Field(description="random seed (default DATA_SEED)")] = None,
+        locale: Annotated[str | None, Field(description="Faker locales with weights, e.g. nl_NL:3,de_DE:1")] = None,
+        mode: Literal["once", "append", "replace"] | None = None,
+    ) -> GenerationResult:
+        values: dict[str, Any] = {"rows": rows, "start_date": start_date, "end_date": end_date, "seed": seed,
+                                  "locale": locale, "mode": mode}  # fmt: skip
+        with tool_errors():
+            request = generator.build_request(values, settings.data_seed, settings.generate_max_rows)
+            run, started = await anyio.to_thread.run_sync(generator.start_job, store, request)
+            if started:
+
+                async def progress(current: RunOut) -> None:
+                    await ctx.report_progress(current.progress, current.rows, f"{current.progress} of {current.rows} "
+                                              f"orders ({current.state})")  # fmt: skip
+
+                run = await generator.follow_async(store, run.id, settings.generate_wait, progress)
+        return structured(GenerationResult(message=_message(run, started), run=run))
+
+    @server.tool(annotations=READ, description="State, progress and counts of one generation job (run).")
+    def generation_status(run_id: Annotated[int, Field(description="the run id generate_data returned")]) -> RunOut:
+        with tool_errors():
+            return structured(generator.get_run(store, run_id))
+
+    @server.tool(
+        annotations=DESTRUCTIVE,
+        description=(
+            "Delete every row of every table (customers, products, orders, lines, payments, shipments, runs) "
+            "and restart the ids; the schema stays. Refused unless confirm is true. Returns the counts after."
+        ),
+    )
+    def reset_db(
+        confirm: Annotated[bool, Field(description="must be true: this deletes all data")] = False,
+    ) -> ResetResult:
+        if confirm is not True:
+            raise ToolError("confirm: must be true to delete every row of every table (nothing was deleted)")
+        with tool_errors():
+            return structured(ResetResult(message="reset_complete", counts=generator.reset(store)))
+
+    @server.tool(
+        annotations=READ,
+        description="Rows per table, the window (start_date, end_date) of the last finished generation, "
+        "and the newest generation run with its state.",
+    )
+    def summary_snapshot() -> Summary:
+        with tool_errors():
+            return structured(generator.summary(store))
