@@ -82,7 +82,7 @@ def _database_store(database_url: str | None, settings: Settings) -> Any:
     """The SQL store for --database-url, or None to keep the CSV file."""
     if not database_url:
         return None
-    from salesmcp.web import open_store
+    from salesmcp.store.sql_store import open_store
 
     return open_store(settings.model_copy(update={"database_url": database_url}))
 
@@ -350,7 +350,7 @@ def serve(host: str | None, port: int | None, database_url: str | None) -> None:
 
 def _open_database(database_url: str | None) -> tuple[Settings, Any]:
     """Settings (with --database-url on top), logging, and the migrated database's store."""
-    from salesmcp.web import open_store
+    from salesmcp.store.sql_store import open_store
 
     settings = _settings(database_url=database_url)
     _logging(settings)

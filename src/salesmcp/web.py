@@ -25,17 +25,11 @@ from salesmcp.api.common import create_base_app, error_body
 from salesmcp.config import Settings
 from salesmcp.errors import Unavailable
 from salesmcp.mcp import build_server
-from salesmcp.store.database import open_engine
-from salesmcp.store.sql_store import SqlStore
+from salesmcp.store.sql_store import SqlStore, open_store
 
 log = logging.getLogger(__name__)
 MCP_PATH = "/mcp"
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
-
-
-def open_store(settings: Settings) -> SqlStore:
-    """The configured database, migrated, with the demo data in a new one."""
-    return SqlStore(open_engine(settings.resolved_database_url, seed=settings.seed_demo_data))
 
 
 def create_rest_app(settings: Settings, store: SqlStore, tools: Sequence[str]) -> OpenAPI:

@@ -16,10 +16,11 @@ from typing import Any
 from sqlalchemy import Connection, Engine, and_, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from salesmcp.config import Settings
 from salesmcp.errors import Conflict
 from salesmcp.models import Customer, Revenue, Sale
 from salesmcp.store.base import city_key
-from salesmcp.store.database import database_errors
+from salesmcp.store.database import database_errors, open_engine
 from salesmcp.store.schema import customers, orders
 
 IDS_PER_QUERY = 1000
@@ -214,6 +215,11 @@ class SqlStore:
             return connection.execute(query.values(**changes, updated_at=utcnow())).rowcount
         except IntegrityError as exc:
             raise _conflict(exc) from None
+
+
+def open_store(settings: Settings) -> SqlStore:
+    """The configured database, migrated, with the demo data in a new one."""
+    return SqlStore(open_engine(settings.resolved_database_url, seed=settings.seed_demo_data))
 
 
 def _conflict(exc: IntegrityError) -> Conflict:

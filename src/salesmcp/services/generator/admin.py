@@ -130,6 +130,7 @@ def analyze(store: SqlStore) -> None:
     dialect = store.engine.dialect.name
     with store.transaction() as connection:
         if dialect == "sqlite":
+            connection.execute(text("PRAGMA analysis_limit = 1000"))  # sampled: seconds saved on millions of rows
             connection.execute(text("ANALYZE"))
         elif dialect == "postgresql":
             connection.execute(text(f"ANALYZE {', '.join(DATA_TABLES)}"))

@@ -12,6 +12,7 @@ import os
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 
 import numpy as np
 from sqlalchemy import Connection
@@ -20,23 +21,43 @@ from salesmcp.services.generator.make import Chunk
 
 log = logging.getLogger(__name__)
 NULL = r"\N"
-_CENTS = np.array([f"{c:02d}" for c in range(100)])
 
 
-def _dates(days: np.ndarray) -> np.ndarray:
-    return np.datetime_as_string(days.astype("datetime64[D]"))
+def _day_pool(days: np.ndarray) -> tuple[np.ndarray, int]:
+    """``YYYY-MM-DD`` for every day from the column's first to its last, and that first day."""
+    first = int(days.min())
+    span = np.arange(first, int(days.max()) + 1).astype("datetime64[D]")
+    return np.datetime_as_string(span).astype(object), first
 
 
-def _timestamps(seconds: np.ndarray) -> np.ndarray:
-    """``YYYY-MM-DD HH:MM:SS`` (numpy writes a T between the date and the time: made a space here)."""
-    text = np.datetime_as_string(np.maximum(seconds, 0).astype("datetime64[s]"))
-    if len(text):
-        text.view(np.uint32).reshape(len(text), -1)[:, 10] = ord(" ")
-    return text
+@lru_cache(maxsize=1)
+def _times_of_day() -> np.ndarray:
+    """`` HH:MM:SS`` for each second of a day (with the space that follows the date)."""
+    return np.array([f" {s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}" for s in range(86_400)], dtype=object)
 
 
-def _money_text(cents: np.ndarray) -> np.ndarray:
-    return np.strings.add(np.strings.add((cents // 100).astype(np.str_), "."), _CENTS[cents % 100])
+def _dates(days: np.ndarray) -> list[str]:
+    if not len(days):
+        return []
+    pool, first = _day_pool(days)
+    return pool[days - first].tolist()
+
+
+def _timestamps(seconds: np.ndarray, null: str | None) -> list[str | None]:
+    """``YYYY-MM-DD HH:MM:SS`` (``null`` for negative seconds), from pools of days and times of day."""
+    if not len(seconds):
+        return []
+    known = seconds >= 0
+    days, clock = np.divmod(np.where(known, seconds, seconds[known].min() if known.any() else 0), 86_400)
+    pool, first = _day_pool(days)
+    text = pool[days - first] + _times_of_day()[clock]
+    if not known.all():
+        text[~known] = null
+    return text.tolist()
+
+
+def _money_text(cents: np.ndarray) -> list[str]:
+    return list(map("{:.2f}".format, (cents / 100).tolist()))
 
 
 def python_columns(chunk: Chunk) -> list[list]:
@@ -50,11 +71,9 @@ def python_columns(chunk: Chunk) -> list[list]:
         elif kind == "money":
             out.append((column / 100).tolist())
         elif kind == "date":
-            out.append(_dates(column).tolist())
+            out.append(_dates(column))
         else:  # ts
-            values = _timestamps(column).astype(object)
-            values[column < 0] = None
-            out.append(values.tolist())
+            out.append(_timestamps(column, None))
     return out
 
 
@@ -67,21 +86,21 @@ def _escaped(column: np.ndarray) -> np.ndarray:
 
 def text_rows(chunk: Chunk) -> str:
     """The chunk as tab-separated lines (``\\N`` for NULL): COPY's and LOAD DATA's text format."""
-    line: np.ndarray | None = None
+    if not len(chunk):
+        return ""
+    columns: list[list[str]] = []
     for kind, column in zip(chunk.kinds, chunk.columns, strict=True):
         if kind in ("int", "bool"):
-            text = column.astype(np.int64).astype(np.str_)
+            columns.append(list(map(str, column.astype(np.int64).tolist())))
         elif kind == "money":
-            text = _money_text(column)
+            columns.append(_money_text(column))
         elif kind == "date":
-            text = _dates(column)
+            columns.append(_dates(column))
         elif kind == "ts":
-            text = np.where(column < 0, NULL, _timestamps(column))
+            columns.append(_timestamps(column, NULL))
         else:
-            text = _escaped(column.astype(np.str_))
-        line = text if line is None else np.strings.add(np.strings.add(line, "\t"), text)
-    assert line is not None
-    return "\n".join(line.tolist()) + "\n" if len(line) else ""
+            columns.append(_escaped(column.astype(np.str_)).tolist())
+    return "\n".join(map("\t".join, zip(*columns, strict=True))) + "\n"
 
 
 @contextmanager

@@ -172,12 +172,15 @@ def _check_references(store: SqlStore, plan: Plan) -> None:
 
 def _settle_stock(store: SqlStore, plan: Plan) -> None:
     """Each product's stock: what it had before the run, less what the run's orders sold (not cancelled)."""
-    lo, hi = plan.bases.products + 1, plan.bases.products + plan.n_products
+    lo = plan.bases.products + 1
     sold = np.zeros(plan.n_products, dtype=np.int64)
     # All lines of the run's products, less those of cancelled orders (few: no join over every line).
+    # The run's lines are one id range: read it in key order (not by the product index, row by row).
+    first_line = plan.bases.order_items + 1
+    last_line = plan.bases.order_items + plan.rows * plan.request.max_items_per_order
     every_line = (
         select(order_items.c.product_id, func.sum(order_items.c.quantity))
-        .where(order_items.c.product_id.between(lo, hi))
+        .where(order_items.c.id.between(first_line, last_line))
         .group_by(order_items.c.product_id)
     )
     cancelled_lines = (
@@ -186,7 +189,6 @@ def _settle_stock(store: SqlStore, plan: Plan) -> None:
         .where(
             orders.c.status == "CANCELLED", orders.c.id.between(plan.bases.orders + 1, plan.bases.orders + plan.rows)
         )
-        .where(order_items.c.product_id.between(lo, hi))
         .group_by(order_items.c.product_id)
     )
     with store.transaction() as connection:
