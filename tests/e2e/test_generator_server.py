@@ -184,3 +184,30 @@ def test_rest_reset_empties_every_table_and_restarts_the_ids(server, engine):
         assert connection.execute(select(func.min(orders.c.id))).scalar_one() == 1
         assert connection.execute(select(func.min(customers.c.id))).scalar_one() == 1
     assert httpx.get(f"{server.url}/generate/12345", timeout=TIMEOUT).status_code == 404
+
+
+def test_generate_data_over_stdio_sends_progress_to_the_client(tmp_path):
+    """`salesmcp mcp` (what Claude Desktop runs) generates through its job and streams progress on stdout."""
+    import sys
+
+    from mcp import StdioServerParameters
+
+    url = f"sqlite:///{(tmp_path / 'stdio.db').as_posix()}"
+    params = StdioServerParameters(command=sys.executable, args=["-m", "salesmcp", "mcp", "--database-url", url],
+                                   cwd=str(tmp_path))  # fmt: skip
+
+    async def scenario():
+        seen = []
+
+        async def progress(done, total, message):
+            seen.append((done, total, message))
+
+        with anyio.fail_after(TIMEOUT):
+            async with Client(params) as client:
+                made = await client.call_tool("generate_data", {"rows": 2000, "seed": 9}, progress_callback=progress)
+        return made, seen
+
+    made, seen = anyio.run(scenario)
+    assert not made.is_error, made.content
+    assert made.structured_content["run"]["counts"]["orders"] == 2000
+    assert seen[-1][:2] == (2000, 2000) and "done" in seen[-1][2]

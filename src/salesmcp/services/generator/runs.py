@@ -170,6 +170,14 @@ def prepare_run(store: SqlStore, request: GenerationRequest, join: bool = False)
         with store.reading() as connection:
             row = connection.execute(select(runs).where(runs.c.run_key == key)).first()
         return run_out(row), row.status != "done"
+    with store.transaction() as connection:  # two starts at the same moment: the older run goes on
+        older = active_run(connection)
+        if older is not None and older.id < run_id:
+            connection.execute(runs.delete().where(runs.c.id == run_id))
+        else:
+            older = None
+    if older is not None:
+        raise busy(older)
     if defer:
         from salesmcp.services.generator.admin import drop_order_indexes
 
