@@ -59,6 +59,7 @@ CREATE TABLE IF NOT EXISTS generation_runs (
     bases JSON,
     deferred_indexes BOOL NOT NULL DEFAULT false,
     heartbeat_at DATETIME,
+    worker VARCHAR(120),
     CONSTRAINT pk_generation_runs PRIMARY KEY (id),
     CONSTRAINT uq_generation_runs_run_key UNIQUE (run_key)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;

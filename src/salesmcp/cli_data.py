@@ -151,7 +151,9 @@ def generate(
                   "mode": mode, "batch_size": batch_size, **_set_values(settings_)}  # fmt: skip
         request = generator.build_request(values, settings.data_seed, settings.generate_max_rows)
         if partition and request.mode == "replace":
-            raise click.BadParameter("a partition cannot replace: reset once, then run the partitions", "'--mode'")
+            raise click.BadParameter(
+                "a partition cannot replace: reset once, then run the partitions", param_hint="'--mode'"
+            )
         run, todo = generator.prepare_run(store, request, join=partition is not None)
         if not todo:
             click.echo(f"run {run.id} made exactly this data already (mode once); nothing to do. "
@@ -180,6 +182,7 @@ def _run_workers(store, run_id: int, workers: int, advance: Callable[[int], None
     from salesmcp.services import generator
 
     url = store.engine.url.render_as_string(hide_password=False)
+    generator.claim_run(store, run_id)  # this process speaks for the run while its partitions work
     children = [
         subprocess.Popen(
             [

@@ -159,6 +159,7 @@ generation_runs = Table(
     Column("bases", JSON),  # the largest id of each table before the run
     Column("deferred_indexes", Boolean, nullable=False, server_default=false()),
     Column("heartbeat_at", DateTime),
+    Column("worker", String(120)),  # host:pid of the process doing the run, so a dead one is seen at once
 )
 
 

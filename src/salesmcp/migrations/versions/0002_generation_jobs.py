@@ -22,11 +22,12 @@ def upgrade() -> None:
         batch.add_column(sa.Column("bases", sa.JSON))
         batch.add_column(sa.Column("deferred_indexes", sa.Boolean, nullable=False, server_default=sa.false()))
         batch.add_column(sa.Column("heartbeat_at", sa.DateTime))
+        batch.add_column(sa.Column("worker", sa.String(120)))
         batch.create_unique_constraint("uq_generation_runs_run_key", ["run_key"])
 
 
 def downgrade() -> None:
     with op.batch_alter_table("generation_runs") as batch:
         batch.drop_constraint("uq_generation_runs_run_key", type_="unique")
-        for column in ("heartbeat_at", "deferred_indexes", "bases", "params", "mode", "run_key"):
+        for column in ("worker", "heartbeat_at", "deferred_indexes", "bases", "params", "mode", "run_key"):
             batch.drop_column(column)

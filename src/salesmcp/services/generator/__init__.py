@@ -6,11 +6,11 @@ REST, MCP and the CLI call only what this package exports.
 from salesmcp.services.generator.admin import Summary, reset, summary, table_counts
 from salesmcp.services.generator.jobs import follow, follow_async, spawn_worker, start_job
 from salesmcp.services.generator.params import GenerationRequest, build_request
-from salesmcp.services.generator.runs import RunOut, get_run, prepare_run
+from salesmcp.services.generator.runs import RunOut, claim_run, get_run, prepare_run
 from salesmcp.services.generator.worker import parse_partition, run_generation
 
 __all__ = [
-    "GenerationRequest", "RunOut", "Summary", "build_request", "follow", "follow_async", "get_run",
+    "GenerationRequest", "RunOut", "Summary", "build_request", "claim_run", "follow", "follow_async", "get_run",
     "parse_partition", "prepare_run", "reset", "run_generation", "spawn_worker", "start_job", "summary",
     "table_counts",
 ]  # fmt: skip

@@ -80,9 +80,11 @@ class GenerationRequest(BaseModel):
     weekend_factor: float = Field(1.3, gt=0, le=10, description="orders on a Saturday or Sunday vs a weekday")
     seasonality: bool = Field(True, description="more orders in November and December, fewer in summer")
     customer_skew: float = Field(
-        1.2, gt=0.1, le=10, description="Pareto shape of orders per customer (lower: more skew)"
+        1.2, gt=0, le=4, description="log-normal spread of orders per customer (higher: a few buy far more)"
     )
-    product_skew: float = Field(1.0, gt=0.1, le=10, description="Pareto shape of sales per product (lower: more skew)")
+    product_skew: float = Field(
+        1.5, gt=0, le=4, description="log-normal spread of sales per product (higher: a few sell far more)"
+    )
     tax_rate: float = Field(0.21, ge=0, le=1, description="tax on the subtotal")
     shipping_fee: float = Field(4.95, ge=0, le=1000, description="shipping fee below the free-shipping threshold")
     free_shipping_from: float = Field(50, ge=0, description="subtotal from which shipping is free")

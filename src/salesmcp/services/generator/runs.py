@@ -9,22 +9,27 @@ whether anyone is still working on it.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import Connection, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, false, func, insert, select, text, update
 
 from salesmcp.errors import Conflict, NotFound
 from salesmcp.models import plain_schema
 from salesmcp.services.generator.make import Bases, Plan
 from salesmcp.services.generator.params import GenerationRequest
+from salesmcp.store.database import database_errors
 from salesmcp.store.schema import generation_runs as runs
 from salesmcp.store.schema import metadata
 from salesmcp.store.sql_store import SqlStore, utcnow
 
 ACTIVE = ("queued", "running", "finishing")
 STALE_AFTER = dt.timedelta(seconds=30)
+LOCK_NAME = "salesmcp.generation"
 # Loads of this many orders into empty tables build the secondary indexes afterwards (faster).
 DEFER_INDEXES_FROM = 100_000
 ORDER_TABLE_NAMES = ("orders", "order_items", "payments", "shipments")
@@ -58,11 +63,33 @@ class RunOut(BaseModel):
         return value.replace(tzinfo=dt.timezone.utc) if value is not None and value.tzinfo is None else value
 
 
+def this_worker() -> str:
+    """``host:pid`` of this process, as a run records who works on it."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _worker_gone(worker: str | None) -> bool:
+    """True when the run's worker was a process on this machine that no longer exists."""
+    host, _, pid = (worker or "").rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False  # another machine's (or nobody's): only the heartbeat can tell
+    import psutil
+
+    return not psutil.pid_exists(int(pid))
+
+
 def _state(row: Any, now: dt.datetime) -> str:
+    """The stored status, or 'stalled' for an active run whose worker is gone or silent for 30 s."""
+    if row.status not in ACTIVE:
+        return row.status
     beat = row.heartbeat_at or row.started_at
-    if row.status in ACTIVE and beat is not None and now - beat > STALE_AFTER:
+    if (beat is not None and now - beat > STALE_AFTER) or (row.status != "queued" and _worker_gone(row.worker)):
         return "stalled"
     return row.status
+
+
+def is_stalled(row: Any) -> bool:
+    return _state(row, utcnow()) == "stalled"
 
 
 def run_out(row: Any, now: dt.datetime | None = None) -> RunOut:
@@ -133,7 +160,7 @@ def prepare_run(store: SqlStore, request: GenerationRequest, join: bool = False)
         from salesmcp.services.generator.admin import reset
 
         reset(store)  # a Conflict while a run is in progress; empties generation_runs too
-    with store.transaction() as connection:
+    with _starting(store) as connection:  # check and create as one step: one generation at a time
         running = active_run(connection)
         if running is not None and not (join and key is not None and running.run_key == key):
             raise busy(running)
@@ -148,7 +175,6 @@ def prepare_run(store: SqlStore, request: GenerationRequest, join: bool = False)
                         .values(status="queued", error=None, heartbeat_at=utcnow())
                     )  # fmt: skip
                 return run_out(fetch_run(connection, existing.id)), True
-    with store.transaction() as connection:
         bases = _bases(connection)
         defer = (
             request.rows >= DEFER_INDEXES_FROM
@@ -162,27 +188,39 @@ def prepare_run(store: SqlStore, request: GenerationRequest, join: bool = False)
             "status": "queued", "progress": 0, "params": request.model_dump(mode="json"), "bases": bases.as_dict(),
             "deferred_indexes": defer, "started_at": now, "heartbeat_at": now,
         }  # fmt: skip
-        try:
-            run_id = connection.execute(insert(runs).values(**values)).inserted_primary_key[0]
-        except IntegrityError:
-            run_id = None  # another process created the same run a moment ago
-    if run_id is None:
-        with store.reading() as connection:
-            row = connection.execute(select(runs).where(runs.c.run_key == key)).first()
-        return run_out(row), row.status != "done"
-    with store.transaction() as connection:  # two starts at the same moment: the older run goes on
-        older = active_run(connection)
-        if older is not None and older.id < run_id:
-            connection.execute(runs.delete().where(runs.c.id == run_id))
-        else:
-            older = None
-    if older is not None:
-        raise busy(older)
+        run_id = connection.execute(insert(runs).values(**values)).inserted_primary_key[0]
     if defer:
         from salesmcp.services.generator.admin import drop_order_indexes
 
         drop_order_indexes(store)
     return get_run(store, int(run_id)), True
+
+
+@contextmanager
+def _starting(store: SqlStore) -> Iterator[Connection]:
+    """A transaction that no other process starting a run can interleave with (a database-wide lock).
+
+    PostgreSQL: an advisory lock held to the commit. MySQL/MariaDB: a named lock released after the
+    commit. SQLite: a first (empty) write, which takes the database's write lock until the commit.
+    """
+    with database_errors(store.engine), store.engine.connect() as connection:
+        dialect = connection.dialect.name
+        if dialect == "mysql" and connection.execute(text(f"SELECT GET_LOCK('{LOCK_NAME}', 30)")).scalar() != 1:
+            raise Conflict("another generation is being started at this moment; try again", field="run_id")
+        try:
+            if dialect == "postgresql":
+                connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": LOCK_NAME})
+            elif dialect == "sqlite":
+                connection.execute(runs.delete().where(false()))
+            yield connection
+            connection.commit()
+        except BaseException:
+            connection.rollback()
+            raise
+        finally:
+            if dialect == "mysql":
+                connection.execute(text(f"SELECT RELEASE_LOCK('{LOCK_NAME}')"))
+                connection.commit()
 
 
 def set_status(connection: Connection, run_id: int, status: str, **values: Any) -> None:
@@ -201,3 +239,9 @@ def claim(connection: Connection, run_id: int, from_status: tuple[str, ...], to_
     for column, value in where.items():
         query = query.where(runs.c[column] >= value)
     return connection.execute(query.values(status=to_status, heartbeat_at=utcnow())).rowcount == 1
+
+
+def claim_run(store: SqlStore, run_id: int) -> None:
+    """Record this process as the run's worker (the parent of ``--workers`` partitions does)."""
+    with store.transaction() as connection:
+        set_status(connection, run_id, "running", worker=this_worker())

@@ -25,8 +25,10 @@ from salesmcp.services.generator.runs import (
     claim,
     fetch_run,
     get_run,
+    is_stalled,
     plan_of,
     set_status,
+    this_worker,
 )
 from salesmcp.store.schema import customers, order_items, orders, payments, products, shipments
 from salesmcp.store.sql_store import SqlStore, utcnow
@@ -57,9 +59,11 @@ def run_generation(
     """Do (or finish) run ``run_id``'s share ``partition``; the last share to end finishes the run."""
     with store.transaction() as connection:
         row = fetch_run(connection, run_id)
-        if row.status == "done":
-            return get_run(store, run_id)
-        set_status(connection, run_id, "running" if row.status != "finishing" else "finishing", error=None)
+        if row.status == "done" or (row.status == "finishing" and not is_stalled(row)):
+            return get_run(store, run_id)  # done, or being finished by another process
+        # One worker per run is recorded; partitions of a run started elsewhere keep whoever started it.
+        worker = {"worker": this_worker()} if partition == (1, 1) or not row.worker else {}
+        set_status(connection, run_id, "running", error=None, **worker)
     plan = plan_of(row)
     batch = int((row.params or {}).get("batch_size") or batch_size)
     try:
@@ -127,8 +131,8 @@ def finish(store: SqlStore, run_id: int, plan: Plan) -> bool:
         row = fetch_run(connection, run_id)
         if row.status == "done" or row.progress < row.rows_requested:
             return False
-        if row.status != "finishing" and not claim(connection, run_id, ("running",), "finishing"):
-            return False
+        if not claim(connection, run_id, ("running",), "finishing"):
+            return False  # another partition is finishing it
 
     def beat() -> None:
         with store.transaction() as connection:

@@ -1,8 +1,9 @@
 """Generated data on SQLite, MariaDB and PostgreSQL: realistic, consistent, deterministic and idempotent.
 
-Each database is filled once per module (two runs: the request below, then a smaller one appended
-with the same seed) and every property is checked on what was read back. On the way the module
-also records what a repeated request, a reset and a replace did, for the idempotency tests.
+Each database goes through one story per module (``story``): reset, generate the request below
+(two blocks of orders), read every table back, repeat the request, append a smaller run with the
+same seed, replace, reset. The properties are checked on the first run's rows as read back; the
+later steps' observations serve the determinism and idempotency tests.
 """
 
 from __future__ import annotations
@@ -22,15 +23,7 @@ from salesmcp.services import generator
 from salesmcp.services.generator import RunOut
 from salesmcp.services.generator.make import ORDER_BLOCK
 from salesmcp.services.generator.runs import plan_of
-from salesmcp.store.schema import (
-    customers,
-    generation_runs,
-    order_items,
-    orders,
-    payments,
-    products,
-    shipments,
-)
+from salesmcp.store.schema import customers, generation_runs, order_items, orders, payments, products, shipments
 from salesmcp.store.sql_store import SqlStore
 from tests.conftest import DATABASES
 from tests.integration.services.generator.tables import (

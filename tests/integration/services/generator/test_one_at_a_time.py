@@ -4,6 +4,7 @@ import threading
 
 from salesmcp.errors import Conflict
 from salesmcp.services import generator
+from salesmcp.store.schema import generation_runs
 
 
 def test_of_runs_started_at_the_same_moment_exactly_one_is_created(sql_store):
@@ -29,3 +30,5 @@ def test_of_runs_started_at_the_same_moment_exactly_one_is_created(sql_store):
     assert len(created) == 1 and len(refused) == 5
     assert all(f"generation run {created[0]} is queued" in exc.message for exc in refused)
     assert generator.summary(sql_store).counts["generation_runs"] == 1
+    with sql_store.transaction() as connection:  # never started: leave no queued run for the next test
+        connection.execute(generation_runs.delete())

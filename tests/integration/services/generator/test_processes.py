@@ -1,22 +1,27 @@
-"""Partitioned and parallel generation: the union of the partitions is exactly one single run.
+"""``salesmcp generate`` as real processes: partitions, parallel workers, and a run killed in the middle.
 
-Three blocks of orders (ORDER_BLOCK is 10_000), so that each of three partitions has a block of
-its own. The partitions run as real ``salesmcp generate`` processes, at the same time, as they
-would on several machines.
+Three blocks of orders (ORDER_BLOCK is 10_000), so that each of three partitions has a block of its
+own and a killed run stops inside a block. Every result is compared with the same request made in
+one go, in this process, into a fresh SQLite file: the union of the partitions, the workers' run
+and the resumed run are exactly that single run.
 """
 
 from __future__ import annotations
 
 import json
+import signal
+import sys
+import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
 from salesmcp.services import generator
 from salesmcp.services.generator.make import ORDER_BLOCK
+from salesmcp.store.schema import generation_runs, order_items, orders, payments, products, shipments
+from salesmcp.store.sql_store import SqlStore
 from tests.integration.services.generator.tables import (
-    DEFAULT_SEED,
-    MAX_ROWS,
     finished,
     generate,
     salesmcp,
@@ -26,8 +31,10 @@ from tests.integration.services.generator.tables import (
 )
 
 ROWS = 2 * ORDER_BLOCK + 1_000
-ARGS = ("--rows", str(ROWS), "--seed", "7", "--start-date", "2025-06-01", "--end-date", "2026-05-31")
 REQUEST = {"rows": ROWS, "seed": 7, "start_date": "2025-06-01", "end_date": "2026-05-31"}
+ARGS = ("generate", "--rows", str(ROWS), "--seed", "7", "--start-date", "2025-06-01", "--end-date", "2026-05-31",
+        "--quiet")  # fmt: skip
+KILL_WAIT = 60.0  # seconds to see the run half done
 
 
 @pytest.fixture(scope="module")
@@ -35,40 +42,33 @@ def single_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """The digests of the request made in one go, in this process, into a fresh SQLite file."""
     with scratch_store(sqlite_url(tmp_path_factory.mktemp("single") / "single.db")) as store:
         run = generate(store, **REQUEST)
-        assert run.state == "done"
+        assert (run.state, run.counts["orders"]) == ("done", ROWS)
         return table_digests(store)
+
+
+def _last_json(out: str) -> dict:
+    return json.loads(out.strip().splitlines()[-1])
+
+
+# -- partitions and workers --------------------------------------------------------------------------
 
 
 def test_three_partition_processes_at_once_make_exactly_the_single_run(postgres_url, single_run, tmp_path):
     with scratch_store(postgres_url) as store:
-        processes = [
-            salesmcp("generate", *ARGS, f"--partition={k}/3", "--quiet", f"--database-url={postgres_url}", cwd=tmp_path)
-            for k in (1, 2, 3)
-        ]
-        outputs = [json.loads(finished(process)[0].splitlines()[-1]) for process in processes]
-        assert {output["id"] for output in outputs} == {1}  # all three joined one run
+        processes = [salesmcp(*ARGS, f"--partition={k}/3", f"--database-url={postgres_url}", cwd=tmp_path)
+                     for k in (1, 2, 3)]  # fmt: skip
+        runs = [_last_json(finished(process)[0]) for process in processes]
+        assert {run["id"] for run in runs} == {1}  # the three joined one run
         run = generator.get_run(store, 1)
         assert (run.state, run.progress, run.counts["orders"]) == ("done", ROWS, ROWS)
         assert table_digests(store) == single_run
 
 
-def test_three_partitions_one_after_another_make_exactly_the_single_run(single_run, tmp_path):
-    with scratch_store(sqlite_url(tmp_path / "partitions.db")) as store:
-        request = generator.build_request(REQUEST, DEFAULT_SEED, MAX_ROWS)
-        states = []
-        for k in (3, 1, 2):  # any order
-            run, todo = generator.prepare_run(store, request, join=True)
-            assert todo
-            states.append(generator.run_generation(store, run.id, 1000, partition=(k, 3)).state)
-        assert states[-1] == "done" and "done" not in states[:-1]
-        assert table_digests(store) == single_run
-
-
-def test_two_workers_make_exactly_the_single_run(mysql_url, single_run, tmp_path):
-    with scratch_store(mysql_url) as store:
-        out, _ = finished(salesmcp("generate", *ARGS, "--workers", "2", "--quiet", "--database-url", mysql_url,
-                                   cwd=tmp_path))  # fmt: skip
-        assert json.loads(out.splitlines()[-1])["state"] == "done"
+def test_two_workers_make_exactly_the_single_run(single_run, tmp_path):
+    url = sqlite_url(tmp_path / "workers.db")
+    with scratch_store(url) as store:
+        out, _ = finished(salesmcp(*ARGS, "--workers", "2", f"--database-url={url}", cwd=tmp_path))
+        assert (_last_json(out)["state"], _last_json(out)["progress"]) == ("done", ROWS)
         assert table_digests(store) == single_run
 
 
@@ -79,5 +79,79 @@ def test_another_seed_makes_other_data(tmp_path: Path):
             generate(store, **{**REQUEST, "rows": 1_500, "seed": seed})
             digests.append(table_digests(store))
     first, second = digests
+    assert first["orders"].startswith("1500:") and second["orders"].startswith("1500:")
     assert all(first[name] != second[name] for name in first), (first, second)
-    assert {name: digest.split(":")[0] for name, digest in first.items()}["orders"] == "1500"
+
+
+# -- killed in the middle ----------------------------------------------------------------------------
+
+
+def _progress_once_under_way(store: SqlStore, process) -> int:
+    """The run's progress as soon as it is above 0 and below ROWS (bounded wait)."""
+    deadline = time.monotonic() + KILL_WAIT
+    while time.monotonic() < deadline:
+        with store.reading() as connection:
+            progress = connection.execute(select(generation_runs.c.progress)).scalar()
+        if progress and 0 < progress < ROWS:
+            return progress
+        assert process.poll() is None, f"the generation ended before it could be killed: {process.communicate()}"
+        time.sleep(0.01)
+    raise AssertionError(f"the generation did not get under way within {KILL_WAIT} s")
+
+
+def _inconsistencies(store: SqlStore) -> dict[str, int]:
+    """Counts of what a half-written order would leave: each must be 0."""
+
+    def count(query) -> int:
+        return connection.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+
+    paid = orders.c.status.in_(("PAID", "SHIPPED", "DELIVERED"))
+    shipped = orders.c.status.in_(("SHIPPED", "DELIVERED"))
+    with store.reading() as connection:
+        return {
+            "orders without lines": count(select(orders.c.id).where(
+                ~select(order_items.c.id).where(order_items.c.order_id == orders.c.id).exists())),
+            "lines without order": count(select(order_items.c.id).where(
+                ~select(orders.c.id).where(orders.c.id == order_items.c.order_id).exists())),
+            "lines without product": count(select(order_items.c.id).where(
+                ~select(products.c.id).where(products.c.id == order_items.c.product_id).exists())),
+            "paid orders without payment": count(select(orders.c.id).where(paid, ~select(payments.c.id).where(
+                payments.c.order_id == orders.c.id).exists())),
+            "payments of unpaid or missing orders": count(select(payments.c.id).where(~select(orders.c.id).where(
+                orders.c.id == payments.c.order_id, paid).exists())),
+            "shipped orders without shipment": count(select(orders.c.id).where(shipped, ~select(shipments.c.id).where(
+                shipments.c.order_id == orders.c.id).exists())),
+            "shipments of unshipped or missing orders": count(select(shipments.c.id).where(~select(orders.c.id).where(
+                orders.c.id == shipments.c.order_id, shipped).exists())),
+        }  # fmt: skip
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL does not exist on Windows")
+@pytest.mark.parametrize(("database", "batch_size"), [("sqlite", 25), ("postgresql", 100)])
+def test_a_killed_generation_leaves_whole_orders_and_the_same_command_finishes_it(
+    database, batch_size, single_run, tmp_path, request
+):
+    url = sqlite_url(tmp_path / "killed.db") if database == "sqlite" else request.getfixturevalue("postgres_url")
+    command = (*ARGS, "--batch-size", str(batch_size), f"--database-url={url}")
+    with scratch_store(url) as store:
+        process = salesmcp(*command, cwd=tmp_path)
+        try:
+            seen = _progress_once_under_way(store, process)
+        finally:
+            process.send_signal(signal.SIGKILL)
+            process.communicate(timeout=30)
+        assert process.returncode == -signal.SIGKILL
+
+        run = generator.get_run(store, 1)
+        with store.reading() as connection:
+            written = connection.execute(select(func.count()).select_from(orders)).scalar_one()
+        # How far it got, not done, and seen at once as stalled: its worker process is gone.
+        assert seen <= run.progress < ROWS and run.state == "stalled"
+        assert written == run.progress  # the run's record matches the orders there: only whole batches
+        assert _inconsistencies(store) == dict.fromkeys(_inconsistencies(store), 0)
+
+        out, _ = finished(salesmcp(*command, cwd=tmp_path))
+        resumed = _last_json(out)
+        assert (resumed["id"], resumed["state"], resumed["progress"]) == (1, "done", ROWS)
+        assert resumed["counts"]["orders"] == ROWS
+        assert table_digests(store) == single_run  # nothing twice, nothing missing
