@@ -151,6 +151,31 @@ def database_url(request: pytest.FixtureRequest) -> str:
     )
 
 
+def emptied_database(request: pytest.FixtureRequest, name: str, demo_data: bool) -> str:
+    """Scratch database ``name`` (sqlite, mariadb, postgresql): migrated, emptied, with the demo data if asked."""
+    url = request.getfixturevalue({"sqlite": "sqlite_url", "mariadb": "mysql_url", "postgresql": "postgres_url"}[name])
+    engine = open_engine(url, seed=False)
+    with engine.begin() as connection:
+        for table in TABLES_CHILD_FIRST:
+            connection.execute(table.delete())
+    if demo_data:
+        seed_demo_data(engine)
+    engine.dispose()
+    return url
+
+
+# What seed 001's curl sends to POST /mcp.
+SEED_001_INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2024-11-05",
+        "capabilities": {},
+        "clientInfo": {"name": "test-client", "version": "1.0.0"},
+    },
+}
+
 _ENGINES: dict[str, Engine] = {}
 
 

@@ -14,9 +14,9 @@ import pytest
 from mcp import Client
 from sqlalchemy import func, select
 
-from salesmcp.store.database import create_db_engine, open_engine
-from salesmcp.store.schema import TABLES_CHILD_FIRST, customers, orders
-from tests.conftest import DATABASES, start_server
+from salesmcp.store.database import create_db_engine
+from salesmcp.store.schema import customers, orders
+from tests.conftest import DATABASES, emptied_database, start_server
 
 TIMEOUT = 60
 ROWS = 3000
@@ -25,15 +25,7 @@ ROWS = 3000
 @pytest.fixture(scope="module", params=DATABASES)
 def database(request):
     """An empty, migrated database for this module."""
-    url = request.getfixturevalue(
-        {"sqlite": "sqlite_url", "mariadb": "mysql_url", "postgresql": "postgres_url"}[request.param]
-    )
-    engine = open_engine(url, seed=False)
-    with engine.begin() as connection:
-        for table in TABLES_CHILD_FIRST:
-            connection.execute(table.delete())
-    engine.dispose()
-    return url
+    return emptied_database(request, request.param, demo_data=False)
 
 
 @pytest.fixture(scope="module")

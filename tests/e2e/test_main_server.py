@@ -8,9 +8,7 @@ import httpx
 import pytest
 from mcp import Client, StdioServerParameters
 
-from salesmcp.store.database import open_engine, seed_demo_data
-from salesmcp.store.schema import TABLES_CHILD_FIRST
-from tests.conftest import DATABASES, ROOT, start_server
+from tests.conftest import DATABASES, ROOT, SEED_001_INITIALIZE, emptied_database, start_server
 
 TIMEOUT = 60
 ALL_TOOLS = {
@@ -18,31 +16,12 @@ ALL_TOOLS = {
     "add_customer", "update_customer", "disable_customer", "activate_customer",
     "generate_data", "generation_status", "reset_db", "summary_snapshot",
 }  # fmt: skip
-SEED_001_INITIALIZE = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2024-11-05",
-        "capabilities": {},
-        "clientInfo": {"name": "test-client", "version": "1.0.0"},
-    },
-}
 
 
 @pytest.fixture(scope="module", params=DATABASES)
 def database(request):
     """A database holding exactly the demo data, for the tests of this module."""
-    url = request.getfixturevalue(
-        {"sqlite": "sqlite_url", "mariadb": "mysql_url", "postgresql": "postgres_url"}[request.param]
-    )
-    engine = open_engine(url, seed=False)
-    with engine.begin() as connection:
-        for table in TABLES_CHILD_FIRST:
-            connection.execute(table.delete())
-    seed_demo_data(engine)
-    engine.dispose()
-    return url
+    return emptied_database(request, request.param, demo_data=True)
 
 
 @pytest.fixture(scope="module")

@@ -16,22 +16,12 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 
-from tests.conftest import ROOT, free_port
+from tests.conftest import ROOT, SEED_001_INITIALIZE, free_port
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="sends SIGINT, as Ctrl-C does in a POSIX terminal")
 
 TIMEOUT = 60
 CHATTER = ("httpx", "httpcore", "alembic", "uvicorn", "waitress", "mcp.server")
-SEED_001_INITIALIZE = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2024-11-05",
-        "capabilities": {},
-        "clientInfo": {"name": "test-client", "version": "1.0.0"},
-    },
-}
 
 
 @dataclass
