@@ -28,11 +28,9 @@ import asyncio
 import json
 import os
 import platform
-import statistics
-import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -43,17 +41,14 @@ from urllib.parse import quote
 
 import httpx
 import numpy as np
-import psutil
+from harness import DATA_ROOT, Server, peak_rss, rss, start_salesmcp, time_async, time_sync, verdict, wait_started
 from mcp import Client
 from mcp.types import CallToolResult
 
 from salesmcp.mcp import build_server
-from salesmcp.servers import free_port, stop_process, wait_until_healthy
+from salesmcp.servers import stop_process
 from salesmcp.services import revenue
 from salesmcp.store.api_source import ApiSource
-
-BENCH_DIR = Path(__file__).resolve().parent
-DATA_ROOT = BENCH_DIR / ".data"
 
 CUSTOMER_HEADER = "custid,custname,city"
 SALES_HEADER = "ordid,custid,orddate,ordamount"
@@ -153,25 +148,9 @@ def ensure_data(customers: int, sales: int, seed: int, regenerate: bool) -> Data
 # ------------------------------------------------------------------------------------------ servers
 
 
-@dataclass
-class Server:
-    name: str
-    process: subprocess.Popen
-    url: str
-    log: Path
-    load_seconds: float = float("nan")
-
-
 def start_server(command: str, csv_flag: str, csv_path: Path, log_dir: Path) -> Server:
-    port = free_port()
-    log = log_dir / f"{command}.log"
-    env = os.environ | {"LOG_LEVEL": "WARNING"}
-    args = [sys.executable, "-m", "salesmcp", command, "--host", "127.0.0.1", "--port", str(port)]
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [*args, csv_flag, str(csv_path)], stdin=subprocess.DEVNULL, stdout=out, stderr=out, env=env
-        )
-    return Server(command, process, f"http://127.0.0.1:{port}", log)
+    args = [command, "--host", "127.0.0.1", csv_flag, str(csv_path)]
+    return start_salesmcp(command, args, log_dir / f"{command}.log", env={"LOG_LEVEL": "WARNING"})
 
 
 @contextmanager
@@ -182,41 +161,15 @@ def running_servers(files: DataFiles, timeout: float) -> Iterator[tuple[Server, 
         started = time.perf_counter()
         sales = start_server("serve-sales", "--sales-csv", files.sales_csv, files.sales_csv.parent)
         servers.append(sales)
-        ok = wait_until_healthy(f"{sales.url}/health", timeout, sales.process)
-        sales.load_seconds = time.perf_counter() - started
-        if ok:
-            started = time.perf_counter()
-            customers = start_server(
-                "serve-customers", "--customers-csv", files.customers_csv, files.customers_csv.parent
-            )
-            servers.append(customers)
-            ok = wait_until_healthy(f"{customers.url}/health", timeout, customers.process)
-            customers.load_seconds = time.perf_counter() - started
-        if not ok:
-            failed = servers[-1]
-            tail = failed.log.read_text(errors="replace")[-2000:]
-            code = failed.process.poll()
-            why = f"exited with code {code}" if code is not None else f"no /health answer in {timeout:.0f} s"
-            raise RuntimeError(f"{failed.name} did not start ({why}); its log {failed.log}:\n{tail}")
+        wait_started(sales, timeout, started)
+        started = time.perf_counter()
+        customers = start_server("serve-customers", "--customers-csv", files.customers_csv, files.customers_csv.parent)
+        servers.append(customers)
+        wait_started(customers, timeout, started)
         yield sales, customers
     finally:
         for server in servers:
             stop_process(server.process)
-
-
-def rss(pid: int) -> int:
-    return psutil.Process(pid).memory_info().rss
-
-
-def peak_rss(pid: int) -> int | None:
-    """High-water mark of resident memory (Linux only)."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return None
 
 
 # ------------------------------------------------------------------------------------ the two paths
@@ -347,31 +300,6 @@ class Case:
         return self.naive_ms / self.ours_ms
 
 
-def median_ms(samples: list[float]) -> float:
-    return statistics.median(samples) * 1000
-
-
-async def time_async(call: Callable[[], Any], repeat: int) -> tuple[float, Any]:
-    """One untimed warm-up call (its result is returned), then the median of ``repeat`` calls."""
-    first = await call()
-    samples = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        await call()
-        samples.append(time.perf_counter() - t0)
-    return median_ms(samples), first
-
-
-def time_sync(call: Callable[[], Any], repeat: int) -> tuple[float, Any]:
-    first = call()
-    samples = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        call()
-        samples.append(time.perf_counter() - t0)
-    return median_ms(samples), first
-
-
 async def measure_case(
     case: Case, client: Client, source: ApiSource, naive: Naive, repeat: int, naive_repeat: int
 ) -> None:
@@ -410,10 +338,6 @@ async def measure(cases: list[Case], customer_url: str, sales_url: str, repeat: 
 # ------------------------------------------------------------------------------------------- report
 
 
-def verdict(ok: bool) -> str:
-    return "PASS" if ok else "MISS"
-
-
 def print_report(cases: list[Case], sales: Server, customers: Server, memory: dict[str, Any], n_sales: int) -> None:
     note = "" if n_sales >= 1_000_000 else "  (targets are set for 1M sales)"
     print()
@@ -442,9 +366,9 @@ def print_report(cases: list[Case], sales: Server, customers: Server, memory: di
         print(f"  {case.label:<28} {parts}")
         print(f"  {'':<28} {case.naive_rows:,} rows, {case.naive_bytes / 1e6:.1f} MB; GET /sales {rate:,.0f} rows/s")
     print()
-    print(f"sales API load time (start until /health answers): {sales.load_seconds:6.2f} s"
-          f"  ({n_sales / sales.load_seconds:,.0f} rows/s incl. interpreter start)")  # fmt: skip
-    print(f"customer API load time (for scale: start-up cost):  {customers.load_seconds:6.2f} s")
+    print(f"sales API load time (start until /health answers): {sales.startup_seconds:6.2f} s"
+          f"  ({n_sales / sales.startup_seconds:,.0f} rows/s incl. interpreter start)")  # fmt: skip
+    print(f"customer API load time (for scale: start-up cost):  {customers.startup_seconds:6.2f} s")
     print()
     size = memory["csv_bytes"]
     print(f"sales.csv: {size / 2**20:.1f} MiB; sales API resident memory (target < {RSS_TARGET:.0f}x the file):")
@@ -492,7 +416,7 @@ def main() -> int:
     memory: dict[str, Any] = {"csv_bytes": files.sales_csv.stat().st_size}
     try:
         with running_servers(files, args.startup_timeout) as (sales, customers):
-            print(f"sales API up in {sales.load_seconds:.2f} s, customer API in {customers.load_seconds:.2f} s")
+            print(f"sales API up in {sales.startup_seconds:.2f} s, customer API in {customers.startup_seconds:.2f} s")
             time.sleep(0.5)  # let the allocator settle before sampling memory
             memory["after load"] = rss(sales.process.pid)
             memory["customer API"] = rss(customers.process.pid)

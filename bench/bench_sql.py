@@ -36,11 +36,9 @@ import os
 import platform
 import re
 import sqlite3
-import statistics
-import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -49,23 +47,21 @@ from typing import Any
 
 import numpy as np
 import psycopg
+from harness import DATA_ROOT, POSTGRES_ADMIN_URL, Server, dbapi_dsn, median_ms, running_salesmcp
 from mcp import Client
 from mcp.types import CallToolResult
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
 
 from salesmcp.errors import Unavailable
-from salesmcp.servers import free_port, stop_process, wait_until_healthy
 from salesmcp.services import customers as customer_service
 from salesmcp.services import revenue
 from salesmcp.store.database import create_db_engine, open_engine
 from salesmcp.store.schema import CUSTOMER_STATUSES, ORDER_STATUSES
 from salesmcp.store.sql_store import SqlStore
 
-BENCH_DIR = Path(__file__).resolve().parent
-DATA_ROOT = BENCH_DIR / ".data"
+BENCH_DIR = DATA_ROOT.parent
 LOAD_LOG = DATA_ROOT / "sql_loads.json"  # how each cached database was filled, for reuse runs
-POSTGRES_ADMIN_URL = os.environ.get("SALESMCP_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 POSTGRES_DATABASE = "salesmcp_bench"
 
 FIRST_DAY = dt.date(2025, 1, 1)
@@ -220,11 +216,6 @@ def sqlite_database(customers: int, orders: int, seed: int) -> Database:
 def postgres_database(admin_url: str, name: str) -> Database:
     url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     return Database("postgresql", url, make_url(url).render_as_string(hide_password=True))
-
-
-def dbapi_dsn(url: str) -> str:
-    """libpq connection string for psycopg from a SQLAlchemy URL."""
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def sqlite_path(db: Database) -> Path:
@@ -546,38 +537,15 @@ def differences(tool: dict[str, Any], bare: dict[str, Any]) -> list[str]:
 # ----------------------------------------------------------------------------------------- server
 
 
-@dataclass
-class Server:
-    process: subprocess.Popen
-    port: int
-    log: Path
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-
 @contextmanager
 def running_server(db: Database, timeout: float) -> Iterator[Server]:
     """``python -m salesmcp serve`` on the database (cwd bench/.data, so no developer .env applies)."""
-    port = free_port()
+    env = {"SEED_DEMO_DATA": "false", "LOG_LEVEL": "WARNING"}
+    args = ["serve", "--database-url", db.url]
     log = DATA_ROOT / f"serve-{db.name}.log"
-    env = os.environ | {"SEED_DEMO_DATA": "false", "LOG_LEVEL": "WARNING"}
-    args = [sys.executable, "-m", "salesmcp", "serve", "--port", str(port), "--database-url", db.url]
-    with log.open("wb") as out:
-        process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=out, stderr=out, env=env, cwd=DATA_ROOT)
-    server = Server(process, port, log)
-    try:
-        started = time.perf_counter()
-        if not wait_until_healthy(f"http://127.0.0.1:{port}/health", timeout, process):
-            code = process.poll()
-            why = f"exited with code {code}" if code is not None else f"no /health answer in {timeout:.0f} s"
-            tail = log.read_text(errors="replace")[-2000:]
-            raise RuntimeError(f"salesmcp serve on {db.name} did not start ({why}); {log}:\n{tail}")
-        print(f"[{db.name}] server up on port {port} in {time.perf_counter() - started:.1f} s")
+    with running_salesmcp(f"salesmcp serve on {db.name}", args, log, timeout, env, cwd=DATA_ROOT) as server:
+        print(f"[{db.name}] server up on port {server.port} in {server.startup_seconds:.1f} s")
         yield server
-    finally:
-        stop_process(process)
 
 
 # -------------------------------------------------------------------------------------- measuring
@@ -615,10 +583,6 @@ async def call_tool(client: Client, name: str, args: dict[str, Any]) -> CallTool
     return result
 
 
-def ms(samples: Iterable[float]) -> float:
-    return statistics.median(samples) * 1000
-
-
 async def measure_case(case: Case, client: Client, bare: Bare, repeat: int) -> None:
     """Warm-up (answers compared), then ``repeat`` rounds of tool, service and bare, interleaved."""
     result = await call_tool(client, case.tool, case.args)
@@ -638,7 +602,7 @@ async def measure_case(case: Case, client: Client, bare: Bare, repeat: int) -> N
         t4 = time.perf_counter()
         for key, seconds in zip(times, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
             times[key].append(seconds)
-    case.tool_ms, case.check_ms, case.svc_ms, case.bare_ms = (ms(samples) for samples in times.values())
+    case.tool_ms, case.check_ms, case.svc_ms, case.bare_ms = (median_ms(samples) for samples in times.values())
     status = f"{len(case.problems)} DIFFERENCES" if case.problems else "answers agree"
     print(f"  {case.label:<44} tool {case.tool_ms:7.2f} ms  bare {case.bare_ms:7.2f} ms  {status}", flush=True)
 

@@ -290,7 +290,7 @@ def test_the_mysql_containers_health_check_runs_for_real(compose, init_sql_datab
 def test_env_example_has_seed_002s_variables():
     example = env_example()
     for name, value in {"MYSQL_PORT": "3306", "MYSQL_USER": "root", "MYSQL_DATABASE": "mcp_dummy",
-                        "API_PORT": "8000", "DATA_SEED": "42", "DEFAULT_BATCH_SIZE": "1000"}.items():  # fmt: skip
+                        "API_PORT": "8000", "DATA_SEED": "42", "DEFAULT_BATCH_SIZE": "10000"}.items():  # fmt: skip
         assert example[name] == value, name
     assert example["MYSQL_PASSWORD"]  # the MySQL image needs one
     assert "# MYSQL_HOST=localhost" in ENV_EXAMPLE.read_text(encoding="utf-8")

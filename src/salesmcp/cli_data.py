@@ -125,7 +125,7 @@ def _set_values(pairs: tuple[str, ...]) -> dict[str, str]:
     metavar="NAME=VALUE",
     help="Any other generation parameter (repeatable), e.g. --set cancel_rate=0.1 (see README).",
 )
-@click.option("--batch-size", type=int, help="Orders per transaction (env DEFAULT_BATCH_SIZE, default 1000).")
+@click.option("--batch-size", type=int, help="Orders per transaction (env DEFAULT_BATCH_SIZE, default 10000).")
 @click.option("--workers", type=int, default=1, show_default=True, help="Processes writing partitions in parallel.")
 @click.option("--partition", help="Make only partition k of n (k/n), e.g. 1/4; the union of all n is one run.")
 @click.option("--run-id", type=int, help="Do (or resume) this existing run, as the job workers do.")

@@ -49,7 +49,7 @@ class Settings(BaseSettings):
 
     # The generator (seed 002).
     data_seed: int = Field(42, ge=0, le=2**63 - 1, description="seed of a generation when none is given")
-    default_batch_size: int = Field(1000, ge=1, le=100_000, description="orders written per transaction")
+    default_batch_size: int = Field(10_000, ge=1, le=100_000, description="orders written per transaction")
     generate_max_rows: int = Field(10_000_000, ge=1, description="the most orders one generation may ask for")
     generate_wait: float = Field(60.0, ge=0, description="seconds generate_data (MCP) follows a job before answering")
 

@@ -76,8 +76,10 @@ def _order_indexes():
 
 
 def _order_foreign_keys():
-    """PostgreSQL checks each row's foreign keys with a row lock on the parent (a product is locked by
-    thousands of lines): a large load into empty tables adds them afterwards, validated in one pass."""
+    """The order tables' foreign keys. PostgreSQL checks each row's with a row lock on the parent (a
+    product is locked by thousands of lines); InnoDB keeps an index for each. A large load drops them
+    with the secondary indexes and adds them afterwards: PostgreSQL validates every row in one pass,
+    MySQL/MariaDB adds them unchecked and the run checks its references itself (worker.finish)."""
     tables = {table.name: table for table in metadata.sorted_tables}
     return [
         fk for name in ORDER_TABLE_NAMES for fk in sorted(tables[name].foreign_key_constraints, key=lambda c: c.name)
@@ -92,13 +94,14 @@ def _existing_foreign_keys(connection) -> set[str]:
 
 
 def drop_order_indexes(store: SqlStore) -> None:
-    """Before a large load into empty tables: drop the secondary indexes (and PostgreSQL's foreign keys)."""
+    """Before a large load: drop the order tables' foreign keys and secondary indexes."""
     with store.transaction() as connection:
-        if connection.dialect.name == "postgresql":
+        drop = "DROP FOREIGN KEY" if connection.dialect.name == "mysql" else "DROP CONSTRAINT"
+        if connection.dialect.name in ("postgresql", "mysql"):
             existing = _existing_foreign_keys(connection)
             for fk in _order_foreign_keys():
                 if fk.name in existing:
-                    connection.execute(text(f"ALTER TABLE {fk.table.name} DROP CONSTRAINT {fk.name}"))
+                    connection.execute(text(f"ALTER TABLE {fk.table.name} {drop} {fk.name}"))
         for index in _order_indexes():
             index.drop(connection, checkfirst=True)
 
@@ -109,19 +112,24 @@ def create_order_indexes(store: SqlStore, beat=lambda: None) -> None:
         with store.transaction() as connection:
             index.create(connection, checkfirst=True)
         beat()
-    if store.engine.dialect.name != "postgresql":
-        return
+    dialect = store.engine.dialect.name
+    if dialect not in ("postgresql", "mysql"):
+        return  # SQLite's foreign keys are part of the table: never dropped
     with store.transaction() as connection:
         existing = _existing_foreign_keys(connection)
     for fk in _order_foreign_keys():
         if fk.name in existing:
             continue
         element = next(iter(fk.elements))
-        with store.transaction() as connection:  # validates every row in one pass
+        with store.transaction() as connection:
+            if dialect == "mysql":
+                connection.execute(text("SET SESSION foreign_key_checks = 0"))  # added as is, checked by the run
             connection.execute(text(
                 f"ALTER TABLE {fk.table.name} ADD CONSTRAINT {fk.name} FOREIGN KEY ({element.parent.name}) "
                 f"REFERENCES {element.column.table.name} ({element.column.name})"
             ))  # fmt: skip
+            if dialect == "mysql":
+                connection.execute(text("SET SESSION foreign_key_checks = 1"))
         beat()
 
 

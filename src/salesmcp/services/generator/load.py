@@ -12,6 +12,7 @@ import os
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -109,19 +110,42 @@ def bulk_session(connection: Connection) -> Iterator[None]:
 
     PostgreSQL: the commit does not wait for the disk (a crash can lose the last batches, never
     half of one: progress is in the same transaction). MySQL/MariaDB: no per-row foreign-key
-    checks, each taking a lock on the parent row; the rows refer only to rows the run wrote
-    before, and the run checks for orphans when it finishes.
+    checks (each takes a lock on the parent row) and unique checks deferred to the index merge;
+    ids, e-mails and SKUs are unique by construction, the rows refer only to rows the run wrote
+    before, and the run checks those references when it finishes.
     """
     dialect = connection.dialect.name
     if dialect == "postgresql":
         connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
     elif dialect == "mysql":
-        connection.exec_driver_sql("SET SESSION foreign_key_checks = 0")
+        connection.exec_driver_sql("SET SESSION foreign_key_checks = 0, unique_checks = 0")
     try:
         yield
     finally:
         if dialect == "mysql":
-            connection.exec_driver_sql("SET SESSION foreign_key_checks = 1")
+            connection.exec_driver_sql("SET SESSION foreign_key_checks = 1, unique_checks = 1")
+
+
+@dataclass
+class Prepared:
+    """A chunk in the form its database's bulk path takes: tab-separated text, or DBAPI row tuples."""
+
+    chunk: Chunk
+    text: str | None = None
+    rows: list[tuple] | None = None
+
+    def row_tuples(self) -> list[tuple]:
+        return self.rows if self.rows is not None else list(zip(*python_columns(self.chunk), strict=True))
+
+
+TEXT_DIALECTS = ("postgresql", "mysql")
+
+
+def prepare(dialect: str, chunk: Chunk) -> Prepared:
+    """The CPU-bound half of a write, which can run while the database takes the previous batch."""
+    if dialect in TEXT_DIALECTS:
+        return Prepared(chunk, text=text_rows(chunk))
+    return Prepared(chunk, rows=list(zip(*python_columns(chunk), strict=True)))
 
 
 class Writer:
@@ -133,37 +157,43 @@ class Writer:
         self.dialect = connection.dialect.name
 
     def write(self, chunks: Iterable[Chunk]) -> int:
+        return self.write_prepared(prepare(self.dialect, chunk) for chunk in chunks if len(chunk))
+
+    def write_prepared(self, prepared: Iterable[Prepared]) -> int:
         written = 0
-        for chunk in chunks:
-            if len(chunk):
-                getattr(self, f"_write_{self.dialect}", self._write_generic)(chunk)
-                written += len(chunk)
+        for item in prepared:
+            if len(item.chunk):
+                getattr(self, f"_write_{self.dialect}", self._write_generic)(item)
+                written += len(item.chunk)
         return written
 
-    def _insert_sql(self, chunk: Chunk, marker: str) -> str:
+    @staticmethod
+    def _insert_sql(chunk: Chunk, marker: str) -> str:
         return f"INSERT INTO {chunk.table} ({', '.join(chunk.names)}) VALUES ({', '.join([marker] * len(chunk.names))})"
 
-    def _write_sqlite(self, chunk: Chunk) -> None:
+    def _write_sqlite(self, item: Prepared) -> None:
         cursor = self.dbapi.cursor()
         try:
-            cursor.executemany(self._insert_sql(chunk, "?"), zip(*python_columns(chunk), strict=True))
+            cursor.executemany(self._insert_sql(item.chunk, "?"), item.row_tuples())
         finally:
             cursor.close()
 
-    def _write_postgresql(self, chunk: Chunk) -> None:
+    def _write_postgresql(self, item: Prepared) -> None:
+        chunk = item.chunk
         with (
             self.dbapi.cursor() as cursor,
             cursor.copy(f"COPY {chunk.table} ({', '.join(chunk.names)}) FROM STDIN") as copy,
         ):
-            copy.write(text_rows(chunk))
+            copy.write(item.text if item.text is not None else text_rows(chunk))
 
-    def _write_mysql(self, chunk: Chunk) -> None:
+    def _write_mysql(self, item: Prepared) -> None:
         if getattr(self.dbapi, "_salesmcp_no_local_infile", False):
-            return self._write_generic(chunk)
+            return self._write_generic(item)
+        chunk = item.chunk
         handle, path = tempfile.mkstemp(prefix=f"salesmcp-{chunk.table}-", suffix=".tsv")
         try:
             with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as file:
-                file.write(text_rows(chunk))
+                file.write(item.text if item.text is not None else text_rows(chunk))
             sql = (
                 f"LOAD DATA LOCAL INFILE %s INTO TABLE {chunk.table} CHARACTER SET utf8mb4 "
                 f"FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' ({', '.join(chunk.names)})"
@@ -176,15 +206,15 @@ class Writer:
                     raise
                 log.info("LOAD DATA LOCAL INFILE is not allowed (%s); using multi-row INSERT", exc)
                 self.dbapi._salesmcp_no_local_infile = True
-                self._write_generic(chunk)
+                self._write_generic(item)
             finally:
                 cursor.close()
         finally:
             os.unlink(path)
 
-    def _write_generic(self, chunk: Chunk) -> None:
+    def _write_generic(self, item: Prepared) -> None:
         cursor = self.dbapi.cursor()
         try:
-            cursor.executemany(self._insert_sql(chunk, "%s"), list(zip(*python_columns(chunk), strict=True)))
+            cursor.executemany(self._insert_sql(item.chunk, "%s"), item.row_tuples())
         finally:
             cursor.close()
