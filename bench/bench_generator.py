@@ -523,10 +523,6 @@ def part_faker(args: argparse.Namespace, gen_rate: float | None, sqlite_rate: fl
     ratio = gen_rate / faker_rate
     what = f"generation alone ({args.orders:,}) vs Faker per field ({args.faker_orders:,})"
     add_ratio(what, f"{gen_rate:,.0f}/s", f"{faker_rate:,.0f}/s", ratio, "faker")
-    if sqlite_rate is not None:
-        ratio = sqlite_rate / faker_rate
-        what = "(info) end to end into SQLite vs Faker per field (no database)"
-        add_ratio(what, f"{sqlite_rate:,.0f}/s", f"{faker_rate:,.0f}/s", ratio, "faker")
 
 
 # ------------------------------------------------------------------------------------------ 4. memory
