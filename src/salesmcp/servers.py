@@ -95,6 +95,9 @@ def run_together(
     """
     children: list[tuple[str, subprocess.Popen]] = []
     signal.signal(signal.SIGTERM, _interrupt)
+    # Ctrl-C stops everything, also when this process was started with SIGINT ignored (as a shell's
+    # background job is): Python would then never raise KeyboardInterrupt.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     child_env = {**os.environ, **(env or {})}
     try:
         for name, args, _ in commands:
