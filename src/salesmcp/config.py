@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from salesmcp.errors import InvalidInput
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_ORIGIN = re.compile(r"https?://[^/\s,*]+/?")
 
 
 class Settings(BaseSettings):
@@ -45,7 +47,22 @@ class Settings(BaseSettings):
     api_port: int | None = Field(None, ge=1, le=65535)
     allowed_hosts: str = Field("", description="extra Host header values accepted by /mcp, comma-separated")
     api_token: str | None = Field(None, description="bearer token the main server requires (except / and /health)")
-    allow_unauthenticated: bool = Field(False, description="serve on a non-loopback address without API_TOKEN")
+    allow_unauthenticated: bool = Field(False, description="serve on a non-loopback address without a token source")
+    api_tokens: str = Field("", description="several tokens with scopes: token:read+write,token2:admin")
+    oauth_issuer: str | None = Field(None, description="issuer (iss) of the OAuth access tokens (JWTs) accepted")
+    oauth_audience: str | None = Field(None, description="audience (aud) those JWTs must carry")
+    oauth_jwks_url: str | None = Field(None, description="JWKS URL of the issuer's signing keys")
+    public_url: str | None = Field(None, description="this server's public base URL (OAuth resource metadata)")
+    read_only: bool = Field(False, description="serve no writes: write tools hidden, write routes 403")
+
+    # Cross-origin access and rate limits of the main server.
+    cors_origins: str = Field("", description="origins allowed cross-origin access, comma-separated; empty: none")
+    rate_limit_enabled: bool = Field(True, description="false switches the rate limits off")
+    rate_limit_reads: str = Field("20000/minute", description="reads per caller (limits syntax: N/second|minute|hour)")
+    rate_limit_writes: str = Field("5000/minute", description="customer changes per caller")
+    rate_limit_generate: str = Field("300/minute", description="POST /generate, POST /reset, generate_data, reset_db")
+    redis_url: str | None = Field(None, description="redis://… to share the rate limits between replicas")
+    rate_limit_prefix: str = Field("salesmcp", min_length=1, description="prefix of the rate-limit keys in Redis")
 
     # The generator (seed 002).
     data_seed: int = Field(42, ge=0, le=2**63 - 1, description="seed of a generation when none is given")
@@ -60,6 +77,54 @@ class Settings(BaseSettings):
         if level not in LOG_LEVELS:
             raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
         return level
+
+    @field_validator("rate_limit_reads", "rate_limit_writes", "rate_limit_generate")
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        from limits import parse  # imported here: only the main server uses it
+
+        try:
+            parse(value)
+        except ValueError as exc:
+            raise ValueError(f"must read like '600/minute' or '10/second' ({exc})") from None
+        return value.strip()
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, value: str) -> str:
+        for origin in (item.strip() for item in value.split(",")):
+            if origin and not _ORIGIN.fullmatch(origin):
+                raise ValueError(f"{origin!r} is not an origin like https://app.example.com (scheme, host, port)")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("redis://", "rediss://", "redis+unix://")):
+            raise ValueError("must start with redis://, rediss:// or redis+unix://")
+        return value or None
+
+    @field_validator("api_tokens")
+    @classmethod
+    def _api_tokens(cls, value: str) -> str:
+        from salesmcp.auth import parse_api_tokens  # auth imports this module
+
+        parse_api_tokens(value)
+        return value
+
+    @field_validator("oauth_issuer", "oauth_audience", "oauth_jwks_url", "public_url")
+    @classmethod
+    def _empty_is_unset(cls, value: str | None) -> str | None:
+        return value.strip() or None if value is not None else None
+
+    @model_validator(mode="after")
+    def _oauth_complete(self) -> Settings:
+        given = {"OAUTH_ISSUER": self.oauth_issuer, "OAUTH_AUDIENCE": self.oauth_audience,
+                 "OAUTH_JWKS_URL": self.oauth_jwks_url}  # fmt: skip
+        if any(given.values()) and not all(given.values()):
+            missing = ", ".join(name for name, value in given.items() if not value)
+            raise ValueError(f"OAuth needs OAUTH_ISSUER, OAUTH_AUDIENCE and OAUTH_JWKS_URL together; missing {missing}")
+        return self
 
     @field_validator("customer_api_url", "sales_api_url")
     @classmethod
@@ -91,14 +156,24 @@ class Settings(BaseSettings):
         return f"sqlite:///{self.db_path.expanduser().resolve().as_posix()}"
 
     @property
+    def cors_origin_list(self) -> list[str]:
+        """CORS_ORIGINS as a list, without trailing slashes (a browser's Origin has none)."""
+        return [origin.strip().rstrip("/") for origin in self.cors_origins.split(",") if origin.strip()]
+
+    @property
     def is_loopback(self) -> bool:
         return self.host in ("127.0.0.1", "localhost", "::1") or self.host.startswith("127.")
 
+    @property
+    def has_token_source(self) -> bool:
+        """Whether anything can authenticate a caller: API_TOKEN, API_TOKENS or the OAuth settings."""
+        return bool(self.api_token or self.api_tokens.strip() or self.oauth_jwks_url)
+
     def check_exposure(self, token_supported: bool) -> None:
-        """Refuse to serve a non-loopback address to anyone unless a token is set or that is asked for."""
-        if self.is_loopback or self.allow_unauthenticated or (token_supported and self.api_token):
+        """Refuse to serve a non-loopback address to anyone unless a token source is set or that is asked for."""
+        if self.is_loopback or self.allow_unauthenticated or (token_supported and self.has_token_source):
             return
-        how = "set API_TOKEN, or " if token_supported else ""
+        how = "set API_TOKEN, API_TOKENS or the OAUTH_* settings, or " if token_supported else ""
         raise InvalidInput(
             "HOST",
             f"{self.host} is reachable from other machines and nothing would authenticate them; "

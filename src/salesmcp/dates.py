@@ -11,6 +11,9 @@ from pydantic import BeforeValidator, ValidationInfo, WithJsonSchema
 from salesmcp.errors import InvalidInput
 
 DATE_RULE = "must be a date as yyyymmdd or YYYY-MM-DD (e.g. 20260131 or 2026-01-31)"
+# The two forms as one pattern for the OpenAPI document (the calendar check is in parse_date).
+_MONTH_DAY = r"(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])"
+DATE_PATTERN = rf"^\s*([1-9][0-9]{{3}}{_MONTH_DAY}|[1-9][0-9]{{3}}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01]))\s*$"
 _COMPACT = re.compile(r"\d{8}")
 _ISO = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -49,6 +52,6 @@ def _validate_date_param(value: object, info: ValidationInfo) -> dt.date:
 DateParam = Annotated[
     dt.date,
     BeforeValidator(_validate_date_param),
-    WithJsonSchema({"type": "string", "description": DATE_RULE}),
+    WithJsonSchema({"type": "string", "pattern": DATE_PATTERN, "description": DATE_RULE}),
 ]
 """A date field of a request model: parse errors raise InvalidInput naming the field."""

@@ -2,11 +2,49 @@
 
 from __future__ import annotations
 
-from typing import Any
+import re
+import unicodedata
+from collections.abc import Iterable
+from typing import Annotated, Any
 
-from pydantic import ValidationError
+from pydantic import AfterValidator, Field, ValidationError
 
 from salesmcp.errors import InvalidInput
+
+# The text rule of every request field: no control characters (NUL, newline, escape, …), no lone
+# surrogates, no bidirectional overrides/isolates (the "Trojan source" characters), and a length.
+_BIDI_CONTROLS = "\u202a-\u202e\u2066-\u2069"
+# The documented pattern leaves out the surrogates (generators cannot draw them); _clean_text refuses them.
+_ALLOWED = r"[^\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
+TEXT_PATTERN = rf"^{_ALLOWED}*$"
+# A required text is stripped of surrounding spaces first, so it needs one character that is not a space.
+NONBLANK_TEXT_PATTERN = rf"^{_ALLOWED}*[^\s\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]{_ALLOWED}*$"
+TEXT_RULE = "must not contain control characters, lone surrogates or bidirectional overrides"
+MAX_TEXT = 200
+_REFUSED = re.compile(f"[\x00-\x1f\x7f-\x9f\ud800-\udfff{_BIDI_CONTROLS}]")
+
+
+def any_case(words: Iterable[str]) -> str:
+    """These words in any case, as a pattern (JSON Schema patterns have no case-insensitive flag)."""
+    return "|".join("".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else re.escape(c) for c in w) for w in words)
+
+
+def _clean_text(value: str) -> str:
+    if _REFUSED.search(value) or any(unicodedata.category(ch) == "Cs" for ch in value):
+        raise ValueError(TEXT_RULE)
+    return value
+
+
+def text(max_length: int = MAX_TEXT, min_length: int = 0, **field: Any) -> Any:
+    """A text field of a request model: printable (see TEXT_RULE) and at most ``max_length`` long."""
+    pattern = NONBLANK_TEXT_PATTERN if min_length else TEXT_PATTERN
+    extra = {"pattern": pattern}
+    limits = Field(min_length=min_length or None, max_length=max_length, json_schema_extra=extra, **field)
+    return Annotated[str, limits, AfterValidator(_clean_text)]
+
+
+Text = text()
+"""The default text field: printable, at most MAX_TEXT characters."""
 
 _RULES = {
     "missing": "is required",
@@ -20,6 +58,8 @@ def invalid_input(exc: ValidationError, allowed: Any = None) -> InvalidInput:
     rule = _RULES.get(error["type"], error["msg"])
     if error["type"] == "extra_forbidden" and allowed:
         rule += f" (allowed: {', '.join(allowed)})"
+    elif error["type"] == "value_error":
+        rule = error["msg"].removeprefix("Value error, ")
     elif error["type"] == "string_pattern_mismatch" and field == "phone":
         rule = "must be a phone number: digits, spaces and + ( ) . / -"
     return InvalidInput(field, rule)

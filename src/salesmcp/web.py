@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -13,22 +12,24 @@ from flask_openapi3 import OpenAPI
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from salesmcp import __version__
 from salesmcp.api import catalogue, customer_records, generation
 from salesmcp.api import customers as seed_customer_routes
 from salesmcp.api import sales as seed_sales_routes
-from salesmcp.api.common import create_base_app, error_body
+from salesmcp.api.common import create_base_app, error_body, json_response
+from salesmcp.auth import RequireScope
 from salesmcp.config import Settings
+from salesmcp.cors import cors_middleware
 from salesmcp.errors import Unavailable
 from salesmcp.mcp import build_server
+from salesmcp.ratelimit import RateLimit
 from salesmcp.store.sql_store import SqlStore, open_store
 
 log = logging.getLogger(__name__)
 MCP_PATH = "/mcp"
+METADATA_PATH = "/.well-known/oauth-protected-resource"  # RFC 9728; the SDK serves it when auth is on
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
@@ -41,7 +42,7 @@ def create_rest_app(settings: Settings, store: SqlStore, tools: Sequence[str]) -
     for blueprint in (seed_customer_routes.bp, seed_sales_routes.bp, customer_records.bp, catalogue.bp, generation.bp):
         app.register_api(blueprint)
 
-    @app.get("/", summary="What this server is and what it serves")
+    @app.get("/", summary="What this server is and what it serves", responses=json_response("Name, version, endpoints"))
     def index():
         routes = sorted({rule.rule for rule in app.url_map.iter_rules() if not rule.rule.startswith("/static")})
         return jsonify(
@@ -54,7 +55,11 @@ def create_rest_app(settings: Settings, store: SqlStore, tools: Sequence[str]) -
             }
         )
 
-    @app.get("/health", summary="200 when the database answers, 503 with the reason when it does not")
+    @app.get(
+        "/health",
+        summary="200 when the database answers, 503 with the reason when it does not",
+        responses={**json_response("The database answers"), **json_response("It does not: the reason", status=503)},
+    )
     def health():
         try:
             store.ping()
@@ -67,19 +72,23 @@ def create_rest_app(settings: Settings, store: SqlStore, tools: Sequence[str]) -
 
 
 def _transport_security(settings: Settings) -> TransportSecuritySettings | None:
-    """Host/Origin checks against DNS rebinding: the SDK's loopback defaults plus ALLOWED_HOSTS."""
+    """Host/Origin checks against DNS rebinding: the SDK's loopback defaults plus ALLOWED_HOSTS and CORS_ORIGINS."""
     extra = [host.strip() for host in settings.allowed_hosts.split(",") if host.strip()]
-    if not extra:
-        return None  # the SDK protects loopback binds itself
+    cors = settings.cors_origin_list
+    if not extra and (not cors or not settings.is_loopback):
+        return None  # the SDK protects loopback binds itself (and checks nothing on other binds)
     hosts = ["127.0.0.1:*", "localhost:*", "[::1]:*", *extra, *(f"{host}:*" for host in extra if ":" not in host)]
-    origins = [f"{scheme}://{host}" for host in hosts for scheme in ("http", "https")]
+    origins = [*(f"{scheme}://{host}" for host in hosts for scheme in ("http", "https")), *cors]
     return TransportSecuritySettings(allowed_hosts=hosts, allowed_origins=origins)
 
 
 def create_main_app(settings: Settings, store: SqlStore | None = None) -> Starlette:
     """One ASGI app: POST /mcp (stateless Streamable HTTP, SSE answers) and the Flask app for the rest."""
     store = store or open_store(settings)
-    mcp_server = build_server(store, customers=store, log_level=settings.log_level, settings=settings)
+    public_url = (settings.public_url or f"http://{settings.host}:{settings.server_port}").rstrip("/")
+    mcp_server = build_server(
+        store, customers=store, log_level=settings.log_level, settings=settings, resource_url=public_url + MCP_PATH
+    )
     mcp_app = mcp_server.streamable_http_app(
         streamable_http_path=MCP_PATH,
         stateless_http=True,  # any replica can answer any request
@@ -96,32 +105,26 @@ def create_main_app(settings: Settings, store: SqlStore | None = None) -> Starle
             yield
         store.engine.dispose()
 
-    middleware = [Middleware(BearerToken, token=settings.api_token)] if settings.api_token else []
-    return Starlette(
-        routes=[Route(MCP_PATH, endpoint=mcp_app), Mount("/", app=WSGIMiddleware(flask_app))],
+    needs_auth = settings.has_token_source or settings.read_only
+    middleware = [Middleware(RequireScope, settings=settings, mcp_path=MCP_PATH)] if needs_auth else []
+    # CORS outermost: preflights are answered before auth, and 401s and 429s carry CORS headers.
+    # The rate limit innermost: after auth, it can count by the caller auth has identified.
+    middleware = [*cors_middleware(settings), *middleware]
+    if settings.rate_limit_enabled:
+        middleware.append(Middleware(RateLimit, settings=settings, mcp_path=MCP_PATH))
+    rest = WSGIMiddleware(flask_app)
+    app = Starlette(
+        routes=[
+            Route(MCP_PATH, endpoint=mcp_app),
+            Route(METADATA_PATH + MCP_PATH, endpoint=mcp_app),
+            Mount("/", app=rest),
+        ],
         middleware=middleware,
         lifespan=lifespan,
     )
-
-
-class BearerToken:
-    """With API_TOKEN set, every request but GET / and GET /health needs ``Authorization: Bearer <token>``."""
-
-    OPEN = frozenset({"/", "/health"})
-
-    def __init__(self, app: ASGIApp, token: str) -> None:
-        self.app = app
-        self.expected = f"Bearer {token}".encode()
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] not in self.OPEN:
-            given = dict(scope["headers"]).get(b"authorization", b"")
-            if not hmac.compare_digest(given, self.expected):
-                body = error_body("unauthorized", "send the API token as 'Authorization: Bearer <API_TOKEN>'")
-                response = JSONResponse(body, status_code=401, headers={"WWW-Authenticate": "Bearer"})
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
+    # Mount's pattern does not match a path with a newline in it; Flask answers those too (JSON, not text).
+    app.router.default = rest
+    return app
 
 
 def serve(settings: Settings) -> None:

@@ -6,14 +6,21 @@ from flask import jsonify
 from flask_openapi3 import APIBlueprint, Tag
 from pydantic import ConfigDict, Field
 
-from salesmcp.api.common import RequestModel, extension
-from salesmcp.dates import DATE_RULE
+from salesmcp.api.common import COMMON_ERRORS, RequestModel, error_responses, extension, json_response
+from salesmcp.dates import DATE_PATTERN, DATE_RULE
 from salesmcp.services import catalogue as service
-from salesmcp.services.customers import DEFAULT_PAGE, MAX_PAGE
+from salesmcp.services.catalogue import MAX_ORDER_ID, OrderDetail, OrderPage, ProductPage
+from salesmcp.services.customers import DEFAULT_PAGE, MAX_OFFSET, MAX_PAGE
 from salesmcp.store.schema import ORDER_STATUSES
 from salesmcp.store.sql_store import SqlStore
+from salesmcp.validation import Text, any_case
 
-bp = APIBlueprint("catalogue", __name__, abp_tags=[Tag(name="catalogue")])
+bp = APIBlueprint(
+    "catalogue", __name__, abp_tags=[Tag(name="catalogue")], abp_responses=error_responses(*COMMON_ERRORS)
+)
+
+
+OPTIONAL_DATE = rf"^\s*$|{DATE_PATTERN}"  # blank means no bound
 
 
 class PageQuery(RequestModel):
@@ -21,24 +28,37 @@ class PageQuery(RequestModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    limit: int = Field(DEFAULT_PAGE, description=f"page size, 1-{MAX_PAGE}")
-    offset: int = Field(0, description="rows to skip")
+    limit: int = Field(
+        DEFAULT_PAGE, description=f"page size, 1-{MAX_PAGE}", json_schema_extra={"minimum": 1, "maximum": MAX_PAGE}
+    )
+    offset: int = Field(0, description="rows to skip", json_schema_extra={"minimum": 0, "maximum": MAX_OFFSET})
 
 
 class ProductQuery(PageQuery):
-    category: str | None = Field(None, description="only this category (ignoring case)")
+    category: Text | None = Field(None, description="only this category (ignoring case)")
     active: bool | None = Field(None, description="only active (true) or inactive (false) products")
 
 
 class OrderQuery(PageQuery):
-    from_: str | None = Field(None, alias="from", description=f"first order date, inclusive; {DATE_RULE}")
-    to: str | None = Field(None, description=f"last order date, inclusive; {DATE_RULE}")
-    status: str | None = Field(None, description=f"only this status: {', '.join(ORDER_STATUSES)}")
-    customer: str | None = Field(None, description="only this customer's orders (a custid, e.g. 011)")
+    from_: str | None = Field(
+        None,
+        alias="from",
+        description=f"first order date, inclusive; {DATE_RULE}",
+        json_schema_extra={"pattern": OPTIONAL_DATE},
+    )
+    to: str | None = Field(
+        None, description=f"last order date, inclusive; {DATE_RULE}", json_schema_extra={"pattern": OPTIONAL_DATE}
+    )
+    status: str | None = Field(
+        None,
+        description=f"only this status: {', '.join(ORDER_STATUSES)}",
+        json_schema_extra={"pattern": rf"^\s*({any_case(ORDER_STATUSES)})?\s*$"},
+    )
+    customer: Text | None = Field(None, description="only this customer's orders (a custid, e.g. 011)")
 
 
 class OrderPath(RequestModel):
-    id: int = Field(description="order id")
+    id: int = Field(description="order id", json_schema_extra={"minimum": 1, "maximum": MAX_ORDER_ID})
 
 
 def _store() -> SqlStore:
@@ -46,19 +66,29 @@ def _store() -> SqlStore:
 
 
 @bp.get(
-    "/products", summary="Products in id order, optionally of one category or only (in)active ones, a page at a time"
+    "/products",
+    summary="Products in id order, optionally of one category or only (in)active ones, a page at a time",
+    responses=json_response("A page of products", ProductPage),
 )
 def list_products(query: ProductQuery):
     page = service.list_products(_store(), query.category, query.active, query.limit, query.offset)
     return jsonify(page.model_dump(mode="json"))
 
 
-@bp.get("/orders", summary="Orders in id order, optionally in a date range (from/to, inclusive), one page at a time")
+@bp.get(
+    "/orders",
+    summary="Orders in id order, optionally in a date range (from/to, inclusive), one page at a time",
+    responses=json_response("A page of orders", OrderPage),
+)
 def list_orders(query: OrderQuery):
     page = service.list_orders(_store(), query.from_, query.to, query.status, query.customer, query.limit, query.offset)
     return jsonify(page.model_dump(mode="json"))
 
 
-@bp.get("/orders/<id>", summary="One order with its customer's custid, items, payment and shipment")
+@bp.get(
+    "/orders/<id>",
+    summary="One order with its customer's custid, items, payment and shipment",
+    responses={**json_response("The order", OrderDetail), **error_responses(404)},
+)
 def get_order(path: OrderPath):
     return jsonify(service.get_order(_store(), path.id).model_dump(mode="json"))

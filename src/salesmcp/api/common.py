@@ -3,21 +3,37 @@
 from __future__ import annotations
 
 import logging
+import re
 from decimal import Decimal
 from typing import Any
 
 from flask import Flask, current_app, jsonify, make_response
 from flask.json.provider import DefaultJSONProvider
 from flask_openapi3 import Info, OpenAPI
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from werkzeug.exceptions import HTTPException
 
 from salesmcp import __version__
-from salesmcp.errors import SalesmcpError
-from salesmcp.models import money_json
+from salesmcp.errors import InvalidInput, SalesmcpError
+from salesmcp.models import money_json, plain_schema
 from salesmcp.validation import invalid_input
 
 log = logging.getLogger(__name__)
+MAX_REQUEST_BYTES = 1024 * 1024  # a larger request body is refused with 413 before it is read
+MAX_JSON_DEPTH = 32  # arrays/objects nested deeper than this are refused with 400
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_JSON_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def json_depth(text: str | bytes) -> int:
+    """How deeply arrays and objects nest in a JSON text (strings skipped), without parsing it."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", errors="replace")
+    depth = deepest = 0
+    for bracket in _JSON_BRACKET.finditer(_JSON_STRING.sub("", text)):
+        depth += 1 if bracket.group() in "[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
 
 
 class JSONProvider(DefaultJSONProvider):
@@ -30,6 +46,12 @@ class JSONProvider(DefaultJSONProvider):
         if isinstance(o, Decimal):
             return money_json(o)
         return DefaultJSONProvider.default(o)
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        # Deep nesting would exhaust the parser's recursion (a 500); refuse it first.
+        if json_depth(s) > MAX_JSON_DEPTH:
+            raise InvalidInput("body", f"JSON nests deeper than {MAX_JSON_DEPTH} levels")
+        return super().loads(s, **kwargs)
 
 
 class RequestModel(BaseModel):
@@ -47,6 +69,57 @@ class RequestModel(BaseModel):
         return cached
 
 
+class ErrorDetail(BaseModel):
+    code: str = Field(description="machine-readable: invalid_input, not_found, conflict, unavailable, …")
+    message: str = Field(description="what went wrong, naming the field and its rule")
+    field: str | None = Field(description="the parameter or body field at fault, when there is one")
+
+
+class ErrorResponse(BaseModel):
+    """The one error shape of every route: ``{"error": {"code", "message", "field"}}``."""
+
+    error: ErrorDetail
+
+
+COMMON_ERRORS = (400, 413)  # every route: bad input, or a body over MAX_REQUEST_BYTES
+BEARER = {"bearer": {"type": "http", "scheme": "bearer", "description": "API_TOKEN (or an access token)"}}
+
+
+def error_responses(*statuses: int) -> dict[int, Any]:
+    """OpenAPI ``responses`` entries for these error statuses, each with our error shape."""
+    return {status: ErrorResponse for status in statuses}
+
+
+def json_response(description: str, schema: Any = None, status: int = 200) -> dict[int, Any]:
+    """An OpenAPI success response: a pydantic model, or a JSON schema dict (any JSON when omitted).
+
+    flask-openapi3 describes a model's response by its status ("OK", "Created"); a dict keeps ``description``.
+    """
+    if isinstance(schema, type) and issubclass(schema, BaseModel):
+        schema = schema.model_json_schema(mode="serialization")
+    schema = _openapi_schema(plain_schema(schema or {}))
+    return {status: {"description": description, "content": {"application/json": {"schema": schema}}}}
+
+
+def _openapi_schema(node: Any) -> Any:
+    """A model's JSON schema as flask-openapi3's Schema takes it: ``type: [X, "null"]`` (which our
+    output models use, for MCP clients) becomes ``anyOf``; the meaning is unchanged."""
+    if isinstance(node, list):
+        return [_openapi_schema(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: _openapi_schema(value) for key, value in node.items()}
+    kinds = node.get("type")
+    if isinstance(kinds, list):
+        rest = {key: value for key, value in node.items() if key not in ("type", "format")}
+        options = [
+            {"type": kind, **({"format": node["format"]} if "format" in node and kind != "null" else {})}
+            for kind in kinds
+        ]
+        return {**rest, "anyOf": options}
+    return node
+
+
 def error_body(code: str, message: str, field: str | None = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "field": field}}
 
@@ -58,14 +131,23 @@ def _validation_error(exc: ValidationError):
 
 
 def create_base_app(title: str, description: str) -> OpenAPI:
-    """An OpenAPI-documented Flask app (spec at /openapi/openapi.json) with our error handling."""
+    """An OpenAPI-documented Flask app with our error handling.
+
+    The document is at /openapi.json (and /openapi/openapi.json), the docs page at /openapi.
+    Every route may answer 400 (and 413 for a body over MAX_REQUEST_BYTES) in our error shape.
+    """
     app = OpenAPI(
         title,
         info=Info(title=title, version=__version__, description=description),
+        security_schemes=BEARER,
+        responses=error_responses(*COMMON_ERRORS),
         validation_error_status=400,
+        validation_error_model=ErrorResponse,
         validation_error_callback=_validation_error,
     )
+    app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     app.json = JSONProvider(app)
+    app.add_url_rule("/openapi.json", "openapi_document", lambda: jsonify(app.api_doc))
     _register_errors(app)
     return app
 
@@ -80,7 +162,11 @@ def _register_errors(app: Flask) -> None:
         if exc.response is not None:  # already rendered, e.g. by the validation callback
             return exc.response
         code = (exc.name or "error").lower().replace(" ", "_")
-        return jsonify(error_body(code, exc.description or exc.name)), exc.code or 500
+        response = jsonify(error_body(code, exc.description or exc.name))
+        response.status_code = exc.code or 500
+        # e.g. Allow on a 405; the content type stays ours
+        response.headers.extend((k, v) for k, v in exc.get_headers() if k.lower() != "content-type")
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

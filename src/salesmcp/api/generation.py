@@ -8,17 +8,52 @@ from flask import jsonify, request, url_for
 from flask_openapi3 import APIBlueprint, Tag
 from pydantic import Field
 
-from salesmcp.api.common import RequestModel, extension
+from salesmcp.api.common import COMMON_ERRORS, RequestModel, error_responses, extension, json_response
 from salesmcp.config import Settings
 from salesmcp.errors import InvalidInput
 from salesmcp.services import generator
+from salesmcp.services.generator import GenerationRequest, RunOut, Summary
 from salesmcp.store.sql_store import SqlStore
 
-bp = APIBlueprint("generation", __name__, abp_tags=[Tag(name="generator (seed 002)")])
+bp = APIBlueprint(
+    "generation", __name__, abp_tags=[Tag(name="generator (seed 002)")], abp_responses=error_responses(*COMMON_ERRORS)
+)
 
 
 class RunPath(RequestModel):
-    run_id: int = Field(description="the id POST /generate returned")
+    run_id: int = Field(ge=1, le=2**63 - 1, description="the id POST /generate returned")
+
+
+def _documented_parameters() -> dict[str, Any]:
+    """POST /generate reads its parameters by hand (query string and/or JSON body, see _parameters);
+    this describes the same GenerationRequest fields to OpenAPI, as both."""
+    schema = GenerationRequest.model_json_schema()
+    query = [
+        {"name": name, "in": "query", "required": False, "description": rule.get("description"), "schema": rule}
+        for name, rule in schema["properties"].items()
+    ]
+    body = {"required": False, "content": {"application/json": {"schema": schema}}}
+    return {"parameters": query, "requestBody": body}
+
+
+STARTED = {
+    "type": "object",
+    "properties": {
+        "message": {"type": "string", "enum": ["generation_started", "already_generated"]},
+        "rows": {"type": "integer"},
+        "run_id": {"type": "integer"},
+        "status_url": {"type": "string"},
+        "run": RunOut.model_json_schema(),
+    },
+    "required": ["message", "rows", "run_id", "status_url", "run"],
+}
+RESET = {
+    "type": "object",
+    "properties": {
+        "message": {"type": "string"},
+        "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
+    },
+}
 
 
 def _store() -> SqlStore:
@@ -39,6 +74,12 @@ def _parameters() -> dict[str, Any]:
 @bp.post(
     "/generate",
     summary="Start a generation job: rows, seed, start_date, end_date, locale, mode, … (query string or JSON body)",
+    responses={
+        **json_response("The job started (Location: its status URL)", STARTED, 202),
+        **json_response("The same generation was made before (mode once): that run", STARTED),
+        **error_responses(503),
+    },
+    openapi_extensions=_documented_parameters(),
 )
 def start_generation():
     settings: Settings = extension("settings")
@@ -58,17 +99,29 @@ def start_generation():
     return response
 
 
-@bp.get("/generate/<int:run_id>", summary="A generation job: state, progress, counts, error")
+@bp.get(
+    "/generate/<int:run_id>",
+    summary="A generation job: state, progress, counts, error",
+    responses={**json_response("The run", RunOut), **error_responses(404)},
+)
 def generation_status(path: RunPath):
     return jsonify(generator.get_run(_store(), path.run_id).model_dump(mode="json"))
 
 
-@bp.post("/reset", summary="Empty every table in foreign-key-safe order and restart the ids; the schema stays")
+@bp.post(
+    "/reset",
+    summary="Empty every table in foreign-key-safe order and restart the ids; the schema stays",
+    responses=json_response("Rows removed per table", RESET),
+)
 def reset_database():
     counts = generator.reset(_store())
     return jsonify({"message": "reset_complete", "counts": counts})
 
 
-@bp.get("/summary", summary="Rows per table, the last generated window and the newest run")
+@bp.get(
+    "/summary",
+    summary="Rows per table, the last generated window and the newest run",
+    responses=json_response("The summary", Summary),
+)
 def database_summary():
     return jsonify(generator.summary(_store()).model_dump(mode="json"))

@@ -5,19 +5,23 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from itertools import islice
+from typing import Any
 
 from flask import Response, current_app, jsonify, stream_with_context
 from flask_openapi3 import APIBlueprint, Tag
-from pydantic import Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from salesmcp.api.common import RequestModel, extension
+from salesmcp.api.common import COMMON_ERRORS, RequestModel, error_responses, extension, json_response
 from salesmcp.dates import DateParam, parse_period
 from salesmcp.errors import InvalidInput
 from salesmcp.memory import release_free_memory
 from salesmcp.models import money_json
 from salesmcp.store.base import SalesReader
+from salesmcp.validation import text
 
-bp = APIBlueprint("seed_sales", __name__, abp_tags=[Tag(name="sales (seed 000)")])
+bp = APIBlueprint(
+    "seed_sales", __name__, abp_tags=[Tag(name="sales (seed 000)")], abp_responses=error_responses(*COMMON_ERRORS)
+)
 MAX_CUSTIDS = 5000
 STREAM_CHUNK = 10_000
 
@@ -25,13 +29,18 @@ STREAM_CHUNK = 10_000
 class SalesQuery(RequestModel):
     start_date: DateParam = Field(description="first day, inclusive: yyyymmdd or YYYY-MM-DD")
     end_date: DateParam = Field(description="last day, inclusive: yyyymmdd or YYYY-MM-DD")
-    custid: list[str] = Field(
+    custid: list[text(description="a custid, or several separated by commas")] = Field(
         default_factory=list, description="only these customers (repeat the parameter or separate by commas)"
     )
 
-    @field_validator("custid")
+    @field_validator("custid", mode="before")
     @classmethod
-    def _split_commas(cls, values: list[str]) -> list[str]:
+    def _split_commas(cls, values: Any) -> Any:
+        # Before the text rule, so that it applies to each custid and a long list gets the count's message.
+        if isinstance(values, str):
+            values = [values]
+        if not isinstance(values, list) or not all(isinstance(value, str) for value in values):
+            return values  # the type check reports it
         custids = [part.strip() for value in values for part in value.split(",") if part.strip()]
         if len(custids) > MAX_CUSTIDS:
             raise InvalidInput("custid", f"at most {MAX_CUSTIDS} customers per request")
@@ -48,14 +57,39 @@ class SalesQuery(RequestModel):
 
 
 class RevenueQuery(SalesQuery):
-    pass
+    """As SalesQuery, but custid is required (checked in the view, where the error names it)."""
+
+    model_config = ConfigDict(
+        json_schema_extra=lambda schema: schema.update(required=[*schema.get("required", []), "custid"])
+    )
+
+
+SALE = {
+    "type": "object",
+    "properties": {
+        "ordid": {"type": "integer"},
+        "custid": {"type": "string"},
+        "orddate": {"type": "string", "description": "yyyymmdd"},
+        "ordamount": {"type": "number"},
+    },
+    "required": ["ordid", "custid", "orddate", "ordamount"],
+}
+REVENUE_LINE = {
+    "type": "object",
+    "properties": {"custid": {"type": "string"}, "revenue": {"type": "number"}, "sales_count": {"type": "integer"}},
+    "required": ["custid", "revenue", "sales_count"],
+}
 
 
 def _sales() -> SalesReader:
     return extension("sales")
 
 
-@bp.get("/sales", summary="Sales in an inclusive date range, sorted by date then ordid")
+@bp.get(
+    "/sales",
+    summary="Sales in an inclusive date range, sorted by date then ordid",
+    responses=json_response("The sales", {"type": "array", "items": SALE}),
+)
 def sales(query: SalesQuery):
     sales = iter(_sales().sales_between(*query.period, query.custid or None))
     first = [sale.as_dict() for sale in islice(sales, STREAM_CHUNK)]
@@ -80,6 +114,7 @@ def sales(query: SalesQuery):
 @bp.get(
     "/sales/revenue",
     summary="Revenue and sales count per customer in an inclusive date range (customers with sales only)",
+    responses=json_response("Revenue per customer", {"type": "array", "items": REVENUE_LINE}),
 )
 def revenue(query: RevenueQuery):
     if not query.custid:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from mcp.server.auth.middleware.auth_context import get_access_token
+from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 
 from salesmcp import __version__
+from salesmcp.auth import READ, CallerVerifier, tool_scope
 from salesmcp.config import Settings
 from salesmcp.mcp.customer_tools import register_customer_tools
 from salesmcp.mcp.generator_tools import register_generator_tools
@@ -23,9 +26,15 @@ INSTRUCTIONS = (
 
 
 class SalesMCPServer(MCPServer):
-    """MCPServer that names unknown and missing arguments instead of dropping or dumping them."""
+    """MCPServer that checks the caller's scope for each tool, and names unknown and missing arguments
+    instead of dropping or dumping them."""
 
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Context | None = None) -> Any:
+        if self._token_verifier is not None:  # over HTTP with a token source: the SDK has found the caller
+            caller = get_access_token()
+            needed = tool_scope(name)
+            if caller is None or needed not in caller.scopes:
+                raise ToolError(f"{name} needs the '{needed}' scope, which this token does not carry")
         schema = self._tool_input_schema(name)
         if schema is not None:
             known = schema.get("properties", {})
@@ -44,12 +53,32 @@ def build_server(
     log_level: str = "INFO",
     customers: SqlStore | None = None,
     settings: Settings | None = None,
+    resource_url: str | None = None,
 ) -> MCPServer:
-    """The MCP server: the two revenue tools on ``source``; with a database, the customer and generator tools."""
-    server = SalesMCPServer(name, version=__version__, instructions=INSTRUCTIONS, log_level=log_level)  # type: ignore[arg-type]
+    """The MCP server: the two revenue tools on ``source``; with a database, the customer and generator tools.
+
+    ``resource_url`` (the public URL of /mcp) turns on the SDK's bearer auth when settings name a token
+    source; ``READ_ONLY`` leaves out every tool that needs more than ``read``.
+    """
+    settings = settings or Settings()
+    auth: dict[str, Any] = {}
+    if resource_url and settings.has_token_source:
+        auth = {
+            "token_verifier": CallerVerifier(settings),
+            "auth": AuthSettings(
+                issuer_url=settings.oauth_issuer or resource_url,  # type: ignore[arg-type]
+                resource_server_url=resource_url,  # type: ignore[arg-type]
+                required_scopes=[READ],
+            ),
+        }
+    server = SalesMCPServer(name, version=__version__, instructions=INSTRUCTIONS, log_level=log_level, **auth)  # type: ignore[arg-type]
     register_revenue_tools(server, source)
     register_resources(server, source)
     if customers is not None:
         register_customer_tools(server, customers)
-        register_generator_tools(server, customers, settings or Settings())
+        register_generator_tools(server, customers, settings)
+    if settings.read_only:
+        for tool in server._tool_manager.list_tools():
+            if tool_scope(tool.name) != READ:
+                server.remove_tool(tool.name)
     return server

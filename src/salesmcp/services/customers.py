@@ -10,19 +10,39 @@ import contextlib
 import datetime as dt
 from typing import Annotated, Any, Literal
 
+import email_validator
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, WithJsonSchema, field_validator
 
 from salesmcp.errors import Conflict, InvalidInput, NotFound
 from salesmcp.models import plain_schema, plain_schema_of
 from salesmcp.store.schema import customers as customers_table
 from salesmcp.store.sql_store import SqlStore
-from salesmcp.validation import invalid_input
+from salesmcp.validation import any_case, invalid_input, text
 
 Status = Literal["active", "disabled"]
 MAX_PAGE = 500
 DEFAULT_PAGE = 50
 MAX_OFFSET = 2**63 - 1  # the largest OFFSET every database takes (SQLite's, PostgreSQL's bigint)
-PHONE_RULE = r"^\+?[0-9][0-9 ()./-]{3,48}$"
+# Surrounding spaces are stripped before the rule applies; the pattern allows them, so it says the same.
+PHONE_RULE = r"^\s*\+?[0-9][0-9 ()./-]{2,47}[0-9()./-]\s*$"
+Name = text(200, min_length=1)
+Place = text(100)  # a city or a country
+# email-validator refuses the special-use domains (a@b.test, a@localhost): the document says so too.
+_RESERVED_DOMAINS = rf"[@.]({any_case(email_validator.SPECIAL_USE_DOMAIN_NAMES)})\.?$"
+Email = Annotated[
+    EmailStr | None,
+    Field(max_length=254),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "format": "email", "maxLength": 254, "not": {"pattern": _RESERVED_DOMAINS}},
+                {"type": "string", "pattern": r"^\s*$"},
+                {"type": "null"},
+            ],
+            "description": "an email address; empty or null for none",
+        }
+    ),
+]
 
 
 class _Input(BaseModel):
@@ -35,20 +55,22 @@ class _Input(BaseModel):
 
 
 class NewCustomer(_Input):
-    name: str = Field(min_length=1, max_length=200)
-    email: EmailStr | None = None
-    phone: str | None = Field(None, max_length=50, pattern=PHONE_RULE)
-    city: str | None = Field(None, max_length=100)
-    country: str | None = Field(None, max_length=100)
+    name: Name
+    email: Email = None
+    phone: str | None = Field(None, pattern=PHONE_RULE)  # at most 50 characters: the pattern says so
+    city: Place | None = None
+    country: Place | None = None
     custid: str | None = Field(None, pattern=r"^[A-Za-z0-9_-]{1,32}$")
 
 
 class CustomerChanges(_Input):
-    name: str | None = Field(None, min_length=1, max_length=200)
-    email: EmailStr | None = None
-    phone: str | None = Field(None, max_length=50, pattern=PHONE_RULE)
-    city: str | None = Field(None, max_length=100)
-    country: str | None = Field(None, max_length=100)
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1})  # changing nothing is an error
+
+    name: Name = None  # may be left out, not removed
+    email: Email = None
+    phone: str | None = Field(None, pattern=PHONE_RULE)  # at most 50 characters: the pattern says so
+    city: Place | None = None
+    country: Place | None = None
 
 
 class CustomerOut(BaseModel):

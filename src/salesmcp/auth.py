@@ -1,0 +1,223 @@
+"""Who may do what: callers (API tokens, OAuth JWTs), their scopes, and the scope of every route and tool.
+
+Scopes nest: ``admin`` includes ``write``, ``write`` includes ``read``. A caller is an
+:class:`~mcp.server.auth.provider.AccessToken` whose ``scopes`` are already expanded that way, so
+that the MCP SDK's own ``required_scopes`` check and ours agree.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from mcp.server.auth.provider import AccessToken
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from salesmcp.config import Settings
+
+READ, WRITE, ADMIN = "read", "write", "admin"
+SCOPES = (READ, WRITE, ADMIN)
+_INCLUDES = {READ: (READ,), WRITE: (WRITE, READ), ADMIN: (ADMIN, WRITE, READ)}
+
+# The one table: the scope each MCP tool and each REST route needs.
+TOOL_SCOPES: dict[str, str] = {
+    "get_customer_revenue_by_period": READ,
+    "get_city_revenue_by_period": READ,
+    "get_customer": READ,
+    "list_customers": READ,
+    "generation_status": READ,
+    "summary_snapshot": READ,
+    "add_customer": WRITE,
+    "update_customer": WRITE,
+    "disable_customer": WRITE,
+    "activate_customer": WRITE,
+    "generate_data": ADMIN,
+    "reset_db": ADMIN,
+}
+REST_SCOPES: tuple[tuple[str, str, str], ...] = (  # (method, Flask rule, scope)
+    ("GET", "/customer/<custid>", READ),
+    ("GET", "/customers/city/<city>", READ),
+    ("GET", "/sales", READ),
+    ("GET", "/sales/revenue", READ),
+    ("GET", "/customers", READ),
+    ("POST", "/customers", WRITE),
+    ("GET", "/customers/<custid>", READ),
+    ("PATCH", "/customers/<custid>", WRITE),
+    ("POST", "/customers/<custid>/disable", WRITE),
+    ("POST", "/customers/<custid>/activate", WRITE),
+    ("POST", "/generate", ADMIN),
+    ("GET", "/generate/<int:run_id>", READ),
+    ("POST", "/reset", ADMIN),
+    ("GET", "/summary", READ),
+    ("GET", "/products", READ),
+    ("GET", "/orders", READ),
+    ("GET", "/orders/<id>", READ),
+)
+# Open to anyone: the server's description, the health probe, the API documents, OAuth discovery.
+OPEN_PATHS = frozenset({"/", "/health"})
+OPEN_PREFIXES = ("/openapi", "/.well-known/")
+
+
+def _rule_pattern(rule: str) -> re.Pattern[str]:
+    return re.compile("".join(r"[^/]+" if part.startswith("<") else re.escape(part)
+                              for part in re.split(r"(<[^>]+>)", rule)) + "/?")  # fmt: skip
+
+
+_REST_TABLE = [(method, _rule_pattern(rule), scope) for method, rule, scope in REST_SCOPES]
+
+
+def rest_scope(method: str, path: str) -> str:
+    """The scope a REST request needs; a route not in the table needs ``read`` to read, else ``write``."""
+    method = "GET" if method in ("HEAD", "OPTIONS") else method
+    for rule_method, pattern, scope in _REST_TABLE:
+        if rule_method == method and pattern.fullmatch(path):
+            return scope
+    return READ if method == "GET" else WRITE
+
+
+def tool_scope(name: str) -> str:
+    """The scope an MCP tool needs (``admin`` for a tool the table does not name: refuse rather than leak)."""
+    return TOOL_SCOPES.get(name, ADMIN)
+
+
+def expand(scopes: Iterable[str]) -> list[str]:
+    """The scopes with the ones they include, in the order read, write, admin; unknown ones dropped."""
+    held = {included for scope in scopes for included in _INCLUDES.get(scope, ())}
+    return [scope for scope in SCOPES if scope in held]
+
+
+def parse_api_tokens(value: str) -> list[tuple[str, list[str]]]:
+    """``API_TOKENS``: ``token:read+write,token2:admin``; a token without ``:scopes`` has every scope."""
+    tokens = []
+    for item in (part.strip() for part in value.split(",")):
+        if not item:
+            continue
+        token, sep, scopes = item.partition(":")
+        names = [name.strip() for name in scopes.split("+")] if sep else [ADMIN]
+        unknown = [name for name in names if name not in SCOPES]
+        if not token.strip() or unknown or not names:
+            what = f"unknown scope {unknown[0]!r}" if unknown else "an empty token"
+            raise ValueError(f"{what} in API_TOKENS: write token:scope+scope, scopes among {', '.join(SCOPES)}")
+        tokens.append((token.strip(), expand(names)))
+    return tokens
+
+
+@dataclass(frozen=True)
+class _ApiToken:
+    token: bytes
+    scopes: list[str]
+    subject: str
+
+
+class CallerVerifier:
+    """The MCP SDK's ``TokenVerifier``, used by /mcp and by REST alike: API tokens, then OAuth JWTs."""
+
+    def __init__(self, settings: Settings) -> None:
+        api = [(settings.api_token, [ADMIN])] if settings.api_token else []
+        api += parse_api_tokens(settings.api_tokens)
+        self.api_tokens = [
+            _ApiToken(token.encode(), expand(scopes), f"api-token-{number}")
+            for number, (token, scopes) in enumerate(api)
+        ]
+        self.issuer = settings.oauth_issuer
+        self.audience = settings.oauth_audience
+        self._jwks = None
+        if settings.oauth_jwks_url:
+            from jwt import PyJWKClient
+
+            self._jwks = PyJWKClient(settings.oauth_jwks_url, cache_keys=True, timeout=10)
+
+    async def verify_token(self, token: str) -> AccessToken | None:
+        given = token.encode()
+        found = None
+        for candidate in self.api_tokens:  # compare with all of them: the time taken says nothing
+            if hmac.compare_digest(given, candidate.token):
+                found = candidate
+        if found is not None:
+            return AccessToken(token=token, client_id=found.subject, scopes=found.scopes, subject=found.subject)
+        if self._jwks is None or token.count(".") != 2:
+            return None
+        import anyio
+
+        return await anyio.to_thread.run_sync(self._verify_jwt, token)
+
+    def _verify_jwt(self, token: str) -> AccessToken | None:
+        import jwt
+
+        assert self._jwks is not None
+        try:
+            key = self._jwks.get_signing_key_from_jwt(token)
+            claims = jwt.decode(
+                token,
+                key.key,
+                algorithms=["RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA"],
+                audience=self.audience,
+                issuer=self.issuer,
+                options={"require": ["exp", "iss", "aud"]},
+            )
+        except (jwt.PyJWTError, ValueError):
+            return None
+        raw = claims.get("scope", claims.get("scp", ""))
+        names = raw.split() if isinstance(raw, str) else [str(name) for name in raw]
+        subject = str(claims.get("sub") or claims.get("client_id") or "")
+        return AccessToken(
+            token=token,
+            client_id=str(claims.get("client_id") or claims.get("azp") or subject),
+            scopes=expand(names),
+            expires_at=claims.get("exp"),
+            subject=subject or None,
+            claims=claims,
+        )
+
+
+def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message, "field": None}}, status, headers=headers)
+
+
+class RequireScope:
+    """ASGI middleware for REST: finds the caller from the bearer token and checks the route's scope.
+
+    ``/mcp`` is left to the MCP SDK's own auth (same verifier); ``READ_ONLY`` refuses every write.
+    """
+
+    def __init__(self, app: ASGIApp, settings: Settings, mcp_path: str) -> None:
+        self.app = app
+        self.read_only = settings.read_only
+        self.mcp_path = mcp_path
+        self.verifier = CallerVerifier(settings) if settings.has_token_source else None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or path in OPEN_PATHS or path == self.mcp_path or path.startswith(OPEN_PREFIXES):
+            await self.app(scope, receive, send)
+            return
+        needed = rest_scope(scope["method"], path)
+        if self.read_only and needed != READ:
+            response = _error(403, "forbidden", f"this server is read-only (READ_ONLY=true): no '{needed}' requests")
+            await response(scope, receive, send)
+            return
+        if self.verifier is not None:
+            token = _bearer_token(scope)
+            caller = await self.verifier.verify_token(token) if token else None
+            if caller is None:
+                message = "send a valid token as 'Authorization: Bearer <token>'"
+                challenge = 'Bearer error="invalid_token"' if token else "Bearer"  # RFC 6750 §3.1
+                response = _error(401, "unauthorized", message, {"WWW-Authenticate": challenge})
+                await response(scope, receive, send)
+                return
+            if needed not in caller.scopes:
+                response = _error(403, "forbidden", f"this request needs the '{needed}' scope")
+                await response(scope, receive, send)
+                return
+            scope.setdefault("state", {})["caller"] = caller
+        await self.app(scope, receive, send)
+
+
+def _bearer_token(scope: Scope) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header, if there is one."""
+    header = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
+    kind, _, token = header.partition(" ")
+    return token.strip() or None if kind.lower() == "bearer" else None

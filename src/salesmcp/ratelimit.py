@@ -1,0 +1,160 @@
+"""Rate limits per caller and per class of request (reads, writes, generate), on REST and on /mcp.
+
+Counting is done by the ``limits`` library: in this process's memory by default, in Redis when
+``REDIS_URL`` is set (so that replicas share one budget). A refused request gets a 429 with our
+error shape and ``Retry-After``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from limits import RateLimitItem, parse
+from limits.aio.storage import Storage
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from limits.storage import storage_from_string
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from salesmcp.api.common import error_body
+from salesmcp.config import Settings
+
+log = logging.getLogger(__name__)
+
+READS, WRITES, GENERATE = "reads", "writes", "generate"
+_SEVERITY = {READS: 0, WRITES: 1, GENERATE: 2}
+OPEN_PATHS = frozenset({"/", "/health"})  # probes and the server's description: never limited
+GENERATE_ROUTES = frozenset({"/generate", "/reset"})  # POST only; GET /generate/<id> is a read
+GENERATE_TOOLS = frozenset({"generate_data", "reset_db"})
+WRITE_TOOLS = frozenset({"add_customer", "update_customer", "disable_customer", "activate_customer"})
+MCP_PEEK_BYTES = 64 * 1024  # a JSON-RPC body larger than this is not parsed to class it (it counts as a read)
+
+
+def request_class_of_rest(method: str, path: str) -> str:
+    """``generate`` for POST /generate and POST /reset, ``reads`` for GET/HEAD/OPTIONS, else ``writes``."""
+    if method in ("GET", "HEAD", "OPTIONS"):
+        return READS
+    return GENERATE if path in GENERATE_ROUTES else WRITES
+
+
+def request_class_of_json_rpc(body: bytes) -> str:
+    """The class of an MCP request body: ``tools/call`` of a write or generate tool, else ``reads``.
+
+    A batch counts as its most expensive message; a body that is not JSON-RPC counts as a read
+    (the MCP endpoint will refuse it anyway).
+    """
+    if b"tools/call" not in body:  # most MCP traffic (initialize, tools/list, …) is classed without parsing
+        return READS
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return READS
+    found = READS
+    for message in data if isinstance(data, list) else [data]:
+        if not isinstance(message, dict) or message.get("method") != "tools/call":
+            continue
+        params = message.get("params")
+        name = params.get("name") if isinstance(params, dict) else None
+        kind = GENERATE if name in GENERATE_TOOLS else WRITES if name in WRITE_TOOLS else READS
+        if _SEVERITY[kind] > _SEVERITY[found]:
+            found = kind
+    return found
+
+
+def caller_key(scope: Scope) -> str:
+    """Who is calling: the token's subject once auth has put it in ``scope["state"]["caller"]``,
+    else a hash of the bearer token (never the token itself), else the client address."""
+    state = scope.get("state") or {}
+    caller = state.get("caller") if isinstance(state, dict) else None
+    subject = getattr(caller, "subject", caller) if caller is not None else None
+    if isinstance(subject, str) and subject:
+        return "sub:" + subject
+    for name, value in scope.get("headers", ()):
+        if name == b"authorization" and value:
+            return "tok:" + hashlib.sha256(value).hexdigest()[:32]
+    client = scope.get("client")
+    return "ip:" + (client[0] if client else "unknown")
+
+
+def open_storage(settings: Settings) -> Storage:
+    """Redis when ``REDIS_URL`` is set (keys under ``RATE_LIMIT_PREFIX``), else this process's memory."""
+    if settings.redis_url:
+        return storage_from_string(
+            f"async+{settings.redis_url}", implementation="redispy", key_prefix=settings.rate_limit_prefix
+        )
+    return storage_from_string("async+memory://")
+
+
+class RateLimit:
+    """ASGI middleware: count each request against its caller's budget for its class; 429 when spent."""
+
+    def __init__(self, app: ASGIApp, settings: Settings, mcp_path: str = "/mcp") -> None:
+        self.app = app
+        self.mcp_path = mcp_path
+        self.items: dict[str, RateLimitItem] = {
+            READS: parse(settings.rate_limit_reads),
+            WRITES: parse(settings.rate_limit_writes),
+            GENERATE: parse(settings.rate_limit_generate),
+        }
+        self.limiter = SlidingWindowCounterRateLimiter(open_storage(settings))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in OPEN_PATHS:
+            await self.app(scope, receive, send)
+            return
+        method = scope["method"]
+        if scope["path"] == self.mcp_path and method == "POST":
+            body, receive = await _peek_body(receive)
+            kind = request_class_of_json_rpc(body)
+        else:
+            kind = request_class_of_rest(method, scope["path"])
+        refused_for = await self._spend(kind, caller_key(scope))
+        if refused_for is None:
+            await self.app(scope, receive, send)
+            return
+        item = self.items[kind]
+        message = f"too many {kind} requests: the limit is {item} per caller; retry in {refused_for} s"
+        headers = {"Retry-After": str(refused_for)}
+        response = JSONResponse(error_body("rate_limited", message), status_code=429, headers=headers)
+        await response(scope, receive, send)
+
+    async def _spend(self, kind: str, caller: str) -> int | None:
+        """Count one request; None when allowed, else the seconds until it would be."""
+        item = self.items[kind]
+        try:
+            if await self.limiter.hit(item, kind, caller):
+                return None
+            stats = await self.limiter.get_window_stats(item, kind, caller)
+        except Exception:  # the store is down: serving beats refusing everyone
+            log.warning("rate limit store unavailable; request allowed", exc_info=True)
+            return None
+        return max(1, math.ceil(stats.reset_time - time.time()))
+
+
+async def _peek_body(receive: Receive) -> tuple[bytes, Callable[[], Awaitable[Message]]]:
+    """Read the start of a request body (up to MCP_PEEK_BYTES) and a ``receive`` that replays it."""
+    messages: list[Message] = []
+    size = 0
+    while size < MCP_PEEK_BYTES:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request":
+            break
+        size += len(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    complete = size < MCP_PEEK_BYTES or not messages[-1].get("more_body", False)
+    body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.request") if complete else b""
+
+    async def replay() -> Any:
+        if messages:
+            return messages.pop(0)
+        return await receive()
+
+    return body, replay

@@ -1,0 +1,118 @@
+"""Rate limits: how requests are classed and keyed, and the middleware's 429, in memory and in Redis."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from salesmcp.config import Settings
+from salesmcp.ratelimit import (
+    GENERATE,
+    READS,
+    WRITES,
+    RateLimit,
+    caller_key,
+    request_class_of_json_rpc,
+    request_class_of_rest,
+)
+from tests.unit.redis_support import redis_url_or_skip
+
+
+def _call(name: str) -> bytes:
+    return json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": name}}).encode()
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kind"),
+    [("GET", "/customers", READS), ("HEAD", "/sales", READS), ("POST", "/customers", WRITES),
+     ("PATCH", "/customers/011", WRITES), ("POST", "/generate", GENERATE), ("POST", "/reset", GENERATE),
+     ("GET", "/generate/3", READS)],
+)  # fmt: skip
+def test_rest_requests_are_classed_by_method_and_route(method, path, kind):
+    assert request_class_of_rest(method, path) == kind
+
+
+def test_mcp_requests_are_classed_by_tool():
+    assert request_class_of_json_rpc(b'{"jsonrpc":"2.0","id":1,"method":"tools/list"}') == READS
+    assert request_class_of_json_rpc(_call("get_customer")) == READS
+    assert request_class_of_json_rpc(_call("add_customer")) == WRITES
+    assert request_class_of_json_rpc(_call("generate_data")) == GENERATE
+    assert request_class_of_json_rpc(_call("reset_db")) == GENERATE
+    batch = b"[" + _call("get_customer") + b"," + _call("reset_db") + b"]"
+    assert request_class_of_json_rpc(batch) == GENERATE
+    assert request_class_of_json_rpc(b"tools/call but not json") == READS
+
+
+def test_callers_are_keyed_by_subject_then_token_hash_then_address():
+    scope = {"headers": [(b"authorization", b"Bearer s3cret")], "client": ("10.0.0.7", 5555), "state": {}}
+    by_token = caller_key(scope)
+    assert by_token.startswith("tok:") and "s3cret" not in by_token
+    assert caller_key({**scope, "headers": []}) == "ip:10.0.0.7"
+    assert caller_key({**scope, "state": {"caller": "alice"}}) == "sub:alice"
+
+
+def test_bad_limit_strings_are_refused_by_the_settings():
+    with pytest.raises(ValueError, match="600/minute"):
+        Settings(rate_limit_reads="lots")
+
+
+def _app(settings: Settings) -> RateLimit:
+    async def echo(request):
+        return JSONResponse({"body": (await request.body()).decode()})
+
+    routes = [Route(path, echo, methods=["GET", "POST"]) for path in ("/", "/health", "/customers", "/mcp")]
+    return RateLimit(Starlette(routes=routes), settings)
+
+
+async def _client(settings: Settings) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=_app(settings)), base_url="http://test", timeout=10)
+
+
+def _settings(**overrides) -> Settings:
+    base = {"rate_limit_reads": "3/minute", "rate_limit_writes": "2/minute", "rate_limit_generate": "1/minute"}
+    return Settings(_env_file=None, **{**base, **overrides})
+
+
+@pytest.fixture(params=["memory", "redis"])
+def limit_settings(request) -> Settings:
+    if request.param == "memory":
+        return _settings()
+    return _settings(redis_url=redis_url_or_skip(), rate_limit_prefix=f"salesmcp-test-{uuid.uuid4().hex}")
+
+
+@pytest.mark.anyio
+async def test_a_caller_over_its_read_budget_gets_429_with_retry_after(limit_settings):
+    async with await _client(limit_settings) as client:
+        assert [(await client.get("/customers")).status_code for _ in range(3)] == [200, 200, 200]
+        refused = await client.get("/customers")
+        assert refused.status_code == 429
+        assert 1 <= int(refused.headers["Retry-After"]) <= 60
+        assert refused.json()["error"]["code"] == "rate_limited"
+        assert "reads" in refused.json()["error"]["message"]
+        other = await client.get("/customers", headers={"Authorization": "Bearer another-caller"})
+        assert other.status_code == 200
+        assert (await client.get("/health")).status_code == 200
+        assert (await client.get("/")).status_code == 200
+
+
+@pytest.mark.anyio
+async def test_mcp_generate_calls_have_their_own_budget_and_the_body_still_arrives(limit_settings):
+    async with await _client(limit_settings) as client:
+        first = await client.post("/mcp", content=_call("generate_data"))
+        assert first.status_code == 200 and json.loads(first.json()["body"])["params"]["name"] == "generate_data"
+        assert (await client.post("/mcp", content=_call("reset_db"))).status_code == 429
+        assert (await client.post("/mcp", content=_call("get_customer"))).status_code == 200
+
+
+@pytest.mark.parametrize(("enabled", "expected"), [(True, True), (False, False)])
+def test_rate_limit_enabled_false_leaves_the_middleware_out(settings, enabled, expected):
+    from salesmcp.web import create_main_app
+
+    app = create_main_app(settings.model_copy(update={"rate_limit_enabled": enabled}))
+    assert any(entry.cls is RateLimit for entry in app.user_middleware) is expected
