@@ -69,6 +69,8 @@ def build_server(
                 issuer_url=settings.oauth_issuer or resource_url,  # type: ignore[arg-type]
                 resource_server_url=resource_url,  # type: ignore[arg-type]
                 required_scopes=[READ],
+                # Our verifier checks the audience itself (OAUTH_AUDIENCE); API tokens carry none.
+                validate_token_resource=False,
             ),
         }
     server = SalesMCPServer(name, version=__version__, instructions=INSTRUCTIONS, log_level=log_level, **auth)  # type: ignore[arg-type]
