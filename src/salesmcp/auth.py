@@ -55,9 +55,10 @@ REST_SCOPES: tuple[tuple[str, str, str], ...] = (  # (method, Flask rule, scope)
     ("GET", "/products", READ),
     ("GET", "/orders", READ),
     ("GET", "/orders/<id>", READ),
+    ("GET", "/metrics", READ),  # open instead when METRICS_PUBLIC=true
 )
-# Open to anyone: the server's description, the health probe, the API documents, OAuth discovery.
-OPEN_PATHS = frozenset({"/", "/health"})
+# Open to anyone: the server's description, the health probes, the API documents, OAuth discovery.
+OPEN_PATHS = frozenset({"/", "/health", "/health/live", "/health/ready"})
 OPEN_PREFIXES = ("/openapi", "/.well-known/")
 
 
@@ -81,6 +82,11 @@ def rest_scope(method: str, path: str) -> str:
 def tool_scope(name: str) -> str:
     """The scope an MCP tool needs (``admin`` for a tool the table does not name: refuse rather than leak)."""
     return TOOL_SCOPES.get(name, ADMIN)
+
+
+def is_open(path: str) -> bool:
+    """Whether a path is served to anyone, without a token (and without counting against a rate limit)."""
+    return path in OPEN_PATHS or path.startswith(OPEN_PREFIXES)
 
 
 def expand(scopes: Iterable[str]) -> list[str]:
@@ -187,11 +193,13 @@ class RequireScope:
         self.app = app
         self.read_only = settings.read_only
         self.mcp_path = mcp_path
+        self.open_metrics = settings.metrics_public
         self.verifier = CallerVerifier(settings) if settings.has_token_source else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        if scope["type"] != "http" or path in OPEN_PATHS or path == self.mcp_path or path.startswith(OPEN_PREFIXES):
+        open_metrics = self.open_metrics and path == "/metrics"
+        if scope["type"] != "http" or is_open(path) or path == self.mcp_path or open_metrics:
             await self.app(scope, receive, send)
             return
         needed = rest_scope(scope["method"], path)

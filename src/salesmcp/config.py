@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     oauth_jwks_url: str | None = Field(None, description="JWKS URL of the issuer's signing keys")
     public_url: str | None = Field(None, description="this server's public base URL (OAuth resource metadata)")
     read_only: bool = Field(False, description="serve no writes: write tools hidden, write routes 403")
+    metrics_public: bool = Field(
+        False, description="serve /metrics without a token even when tokens are configured (else it needs 'read')"
+    )
 
     # Cross-origin access and rate limits of the main server.
     cors_origins: str = Field("", description="origins allowed cross-origin access, comma-separated; empty: none")

@@ -23,24 +23,22 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from salesmcp.api.common import error_body
+from salesmcp.auth import ADMIN, OPEN_PATHS, READ, WRITE, rest_scope
+from salesmcp.auth import TOOL_SCOPES as _TOOL_SCOPES
 from salesmcp.config import Settings
 
 log = logging.getLogger(__name__)
 
 READS, WRITES, GENERATE = "reads", "writes", "generate"
 _SEVERITY = {READS: 0, WRITES: 1, GENERATE: 2}
-OPEN_PATHS = frozenset({"/", "/health"})  # probes and the server's description: never limited
-GENERATE_ROUTES = frozenset({"/generate", "/reset"})  # POST only; GET /generate/<id> is a read
-GENERATE_TOOLS = frozenset({"generate_data", "reset_db"})
-WRITE_TOOLS = frozenset({"add_customer", "update_customer", "disable_customer", "activate_customer"})
+# A request's class follows the scope it needs (auth's one table): read → reads, write → writes, admin → generate.
+CLASS_OF_SCOPE = {READ: READS, WRITE: WRITES, ADMIN: GENERATE}
 MCP_PEEK_BYTES = 64 * 1024  # a JSON-RPC body larger than this is not parsed to class it (it counts as a read)
 
 
 def request_class_of_rest(method: str, path: str) -> str:
-    """``generate`` for POST /generate and POST /reset, ``reads`` for GET/HEAD/OPTIONS, else ``writes``."""
-    if method in ("GET", "HEAD", "OPTIONS"):
-        return READS
-    return GENERATE if path in GENERATE_ROUTES else WRITES
+    """``generate`` for the admin routes (POST /generate, POST /reset), ``reads`` for reads, else ``writes``."""
+    return CLASS_OF_SCOPE[rest_scope(method, path)]
 
 
 def request_class_of_json_rpc(body: bytes) -> str:
@@ -61,7 +59,7 @@ def request_class_of_json_rpc(body: bytes) -> str:
             continue
         params = message.get("params")
         name = params.get("name") if isinstance(params, dict) else None
-        kind = GENERATE if name in GENERATE_TOOLS else WRITES if name in WRITE_TOOLS else READS
+        kind = CLASS_OF_SCOPE[_TOOL_SCOPES.get(name, READ)]  # an unknown tool is refused anyway: a read
         if _SEVERITY[kind] > _SEVERITY[found]:
             found = kind
     return found
@@ -105,7 +103,7 @@ class RateLimit:
         self.limiter = SlidingWindowCounterRateLimiter(open_storage(settings))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in OPEN_PATHS:
+        if scope["type"] != "http" or scope["path"] in OPEN_PATHS:  # probes and the description: never limited
             await self.app(scope, receive, send)
             return
         method = scope["method"]
