@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,12 +51,14 @@ class Server:
         stop_process(self.process)
 
 
-def start_server(*args: str, cwd: Path = ROOT) -> Server:
-    """``python -m salesmcp <args> --port <free>`` as a real process, once its /health answers."""
+def start_server(*args: str, cwd: Path = ROOT, env: Mapping[str, str] | None = None) -> Server:
+    """``python -m salesmcp <args> --port <free>`` as a real process, once its /health answers;
+    ``env`` is added to this process's environment."""
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "salesmcp", *args, "--port", str(port)],
         cwd=cwd,
+        env={**os.environ, **env} if env else None,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

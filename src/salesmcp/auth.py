@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import hmac
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from mcp.server.auth.provider import AccessToken
 from starlette.responses import JSONResponse
@@ -87,6 +88,28 @@ def tool_scope(name: str) -> str:
 def is_open(path: str) -> bool:
     """Whether a path is served to anyone, without a token (and without counting against a rate limit)."""
     return path in OPEN_PATHS or path.startswith(OPEN_PREFIXES)
+
+
+def document_access(settings: Settings) -> Callable[[dict[str, Any]], None]:
+    """An OpenAPI document hook: each operation says what this configuration asks of its caller
+    (the bearer scheme, 401 and 403 once a token source is set; 403 for writes when read-only)."""
+    from salesmcp.api.common import error_response, operations
+
+    def describe(document: dict[str, Any]) -> None:
+        for method, path, operation in operations(document):
+            if is_open(path) or (settings.metrics_public and path == "/metrics"):
+                continue
+            needed = rest_scope(method, path)
+            responses = operation.setdefault("responses", {})
+            if settings.read_only and needed != READ:
+                responses["403"] = error_response("Refused: this server is read-only (READ_ONLY=true)")
+            elif settings.has_token_source:
+                operation["security"] = [{"bearer": []}]
+                challenge = {"WWW-Authenticate": "Bearer (with error=\"invalid_token\" when one was sent)"}
+                responses["401"] = error_response("No valid bearer token was sent", challenge)
+                responses["403"] = error_response(f"The token does not carry the '{needed}' scope")
+
+    return describe
 
 
 def expand(scopes: Iterable[str]) -> list[str]:

@@ -22,7 +22,7 @@ from limits.storage import storage_from_string
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from salesmcp.api.common import error_body
+from salesmcp.api.common import error_body, error_response, operations
 from salesmcp.auth import ADMIN, OPEN_PATHS, READ, WRITE, rest_scope
 from salesmcp.auth import TOOL_SCOPES as _TOOL_SCOPES
 from salesmcp.config import Settings
@@ -63,6 +63,21 @@ def request_class_of_json_rpc(body: bytes) -> str:
         if _SEVERITY[kind] > _SEVERITY[found]:
             found = kind
     return found
+
+
+def document_limits(settings: Settings) -> Callable[[dict[str, Any]], None]:
+    """An OpenAPI document hook: when rate limits are on, every limited operation may answer 429."""
+
+    def describe(document: dict[str, Any]) -> None:
+        if not settings.rate_limit_enabled:
+            return
+        retry = {"Retry-After": "seconds until this caller may send a request of this class again"}
+        for _method, path, operation in operations(document):
+            if path not in OPEN_PATHS:
+                description = "Too many requests of this class from this caller (RATE_LIMIT_READS/WRITES/GENERATE)"
+                operation.setdefault("responses", {})["429"] = error_response(description, retry)
+
+    return describe
 
 
 def caller_key(scope: Scope) -> str:

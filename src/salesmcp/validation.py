@@ -7,7 +7,7 @@ import unicodedata
 from collections.abc import Iterable
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field, ValidationError
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationError
 
 from salesmcp.errors import InvalidInput
 
@@ -40,7 +40,18 @@ def text(max_length: int = MAX_TEXT, min_length: int = 0, **field: Any) -> Any:
     pattern = NONBLANK_TEXT_PATTERN if min_length else TEXT_PATTERN
     extra = {"pattern": pattern}
     limits = Field(min_length=min_length or None, max_length=max_length, json_schema_extra=extra, **field)
-    return Annotated[str, limits, AfterValidator(_clean_text)]
+    return Annotated[str, BeforeValidator(_at_most(max_length)), limits, AfterValidator(_clean_text)]
+
+
+def _at_most(max_length: int) -> Any:
+    """The length rule on the value as sent: surrounding spaces (stripped later) count, as the schema says."""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, str) and len(value) > max_length:
+            raise ValueError(f"must be at most {max_length} characters long")
+        return value
+
+    return check
 
 
 Text = text()

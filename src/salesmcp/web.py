@@ -19,12 +19,12 @@ from salesmcp.api import catalogue, customer_records, generation
 from salesmcp.api import customers as seed_customer_routes
 from salesmcp.api import sales as seed_sales_routes
 from salesmcp.api.common import create_base_app, error_body, json_response
-from salesmcp.auth import RequireScope
+from salesmcp.auth import RequireScope, document_access
 from salesmcp.config import Settings
 from salesmcp.cors import cors_middleware
 from salesmcp.errors import Unavailable
 from salesmcp.mcp import build_server
-from salesmcp.ratelimit import RateLimit
+from salesmcp.ratelimit import RateLimit, document_limits
 from salesmcp.store.sql_store import SqlStore, open_store
 
 log = logging.getLogger(__name__)
@@ -35,7 +35,9 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 def create_rest_app(settings: Settings, store: SqlStore, tools: Sequence[str]) -> OpenAPI:
     """Flask: seed 000's routes and customer management, both on the database; / and /health."""
-    app = create_base_app("salesmcp", "Customers and sales over REST; MCP over Streamable HTTP at /mcp")
+    # What this configuration enforces: who may call what, rate limits, the largest generation.
+    hooks = (document_access(settings), document_limits(settings), generation.document_limits(settings))
+    app = create_base_app("salesmcp", "Customers and sales over REST; MCP over Streamable HTTP at /mcp", hooks)
     app.extensions.update(
         {"salesmcp.customers": store, "salesmcp.sales": store, "salesmcp.records": store, "salesmcp.settings": settings}
     )

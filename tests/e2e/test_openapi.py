@@ -24,6 +24,15 @@ CONFIG = """
 include-path-regex = "^/(sales|sales/revenue|orders)$"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "404"]
 """
+# POST /generate: a valid request is refused while another job runs (409), or when start_date is
+# after end_date (400); POST /reset while a job runs (409).
+ADMIN_CONFIG = """
+[[operations]]
+include-path-regex = "^/(generate|reset)$"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "409"]
+"""
+TOKEN = "openapi-admin-token"
+GENERATE_MAX_ROWS = 300  # the jobs schemathesis starts stay small
 
 
 @pytest.fixture(scope="module")
@@ -37,9 +46,40 @@ def main_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         server.stop()
 
 
-def _get(url: str) -> tuple[int, dict]:
-    with urllib.request.urlopen(url, timeout=10) as response:
+@pytest.fixture(scope="module")
+def admin_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """``salesmcp serve`` with an API token, small generations and room for many admin requests."""
+    database = tmp_path_factory.mktemp("openapi-admin") / "scratch.db"
+    env = {
+        "API_TOKEN": TOKEN,
+        "GENERATE_MAX_ROWS": str(GENERATE_MAX_ROWS),
+        "RATE_LIMIT_GENERATE": "100000/minute",
+    }
+    server = start_server("serve", "--database-url", f"sqlite:///{database.as_posix()}", env=env)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _get(url: str, token: str | None = None) -> tuple[int, dict]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=10) as response:
         return response.status, json.load(response)
+
+
+def _schemathesis(url: str, tmp_path: Path, config: str, *options: str) -> subprocess.CompletedProcess[str]:
+    """schemathesis with every check against the served document (fixed seed), in a subprocess."""
+    config_file = tmp_path / "schemathesis.toml"
+    config_file.write_text(config, encoding="utf-8")
+    command = [
+        *(sys.executable, "-m", "schemathesis.cli", "--config-file", str(config_file), "run"),
+        *(f"{url}/openapi.json", "--checks", "all", "--max-examples", str(MAX_EXAMPLES)),
+        *("--seed", "20261124", "--request-timeout", "10", *options),
+    ]
+    return subprocess.run(
+        command, cwd=tmp_path, capture_output=True, text=True, timeout=SCHEMATHESIS_TIMEOUT, encoding="utf-8"
+    )
 
 
 def test_openapi_document_is_served_at_a_stable_url(main_server: Server) -> None:
@@ -59,33 +99,41 @@ def test_openapi_document_is_served_at_a_stable_url(main_server: Server) -> None
     assert {parameter["name"] for parameter in generate["parameters"]} >= {"rows", "seed", "start_date", "mode"}
 
 
+def test_the_document_says_what_this_configuration_enforces(main_server: Server, admin_server: Server) -> None:
+    """Open on loopback: no security, but rate limits (429 + Retry-After). With a token: bearer, 401, 403."""
+    _, open_document = _get(f"{main_server.url}/openapi.json")
+    add_customer = open_document["paths"]["/customers"]["post"]
+    assert "security" not in add_customer and "401" not in add_customer["responses"]
+    assert "Retry-After" in add_customer["responses"]["429"]["headers"]
+    assert "429" not in open_document["paths"]["/health"]["get"]["responses"]
+
+    _, document = _get(f"{admin_server.url}/openapi.json")
+    generate = document["paths"]["/generate"]["post"]
+    assert generate["security"] == [{"bearer": []}]
+    assert "WWW-Authenticate" in generate["responses"]["401"]["headers"]
+    assert "'admin' scope" in generate["responses"]["403"]["description"]
+    assert "'read' scope" in document["paths"]["/summary"]["get"]["responses"]["403"]["description"]
+    assert "security" not in document["paths"]["/health"]["get"]
+    rows = next(parameter for parameter in generate["parameters"] if parameter["name"] == "rows")
+    assert rows["schema"]["maximum"] == GENERATE_MAX_ROWS
+
+
 def test_schemathesis_finds_no_failures(main_server: Server, tmp_path: Path) -> None:
-    """Every check schemathesis has, against the served document; generate and reset are left out
-    (they start worker processes and empty the database), and so is /mcp (not in the document)."""
-    config = tmp_path / "schemathesis.toml"
-    config.write_text(CONFIG, encoding="utf-8")
-    command = [
-        sys.executable,
-        "-m",
-        "schemathesis.cli",
-        "--config-file",
-        str(config),
-        "run",
-        f"{main_server.url}/openapi.json",
-        "--checks",
-        "all",
-        "--max-examples",
-        str(MAX_EXAMPLES),
-        "--seed",
-        "20261124",
-        "--exclude-path",
-        "/generate",
-        "--exclude-path",
-        "/reset",
-        "--request-timeout",
-        "10",
-    ]
-    result = subprocess.run(
-        command, cwd=tmp_path, capture_output=True, text=True, timeout=SCHEMATHESIS_TIMEOUT, encoding="utf-8"
-    )
+    """Every check schemathesis has, against the served document; generate and reset have a run of
+    their own (below), and /mcp is not in the document."""
+    excluded = ("--exclude-path", "/generate", "--exclude-path", "/reset")
+    result = _schemathesis(main_server.url, tmp_path, CONFIG, *excluded)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+
+
+def test_schemathesis_finds_no_failures_in_generate_and_reset_with_a_token(
+    admin_server: Server, tmp_path: Path
+) -> None:
+    """POST /generate, GET /generate/{run_id} and POST /reset on a server that requires a token:
+    schemathesis also checks that requests without it are refused (ignored_auth)."""
+    options = ("--include-path-regex", "^/(generate|reset)", "-H", f"Authorization: Bearer {TOKEN}")
+    result = _schemathesis(admin_server.url, tmp_path, ADMIN_CONFIG, *options)
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+    assert "Tested: 3" in result.stdout  # POST /generate, GET /generate/{run_id}, POST /reset
+    status, summary = _get(f"{admin_server.url}/summary", TOKEN)  # the jobs it started did run
+    assert status == 200 and summary["last_run"] is not None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -81,6 +82,38 @@ class ErrorResponse(BaseModel):
     error: ErrorDetail
 
 
+class DocumentedApp(OpenAPI):
+    """flask-openapi3's app whose document is finished by hooks once built: what the server's
+    configuration adds to every operation (who may call it, its rate limit)."""
+
+    document_hooks: tuple[Callable[[dict[str, Any]], None], ...] = ()
+
+    def generate_spec_json(self) -> None:
+        super().generate_spec_json()
+        for hook in self.document_hooks:
+            hook(self.spec_json)
+
+
+def error_response(description: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    """An OpenAPI response object (not a model) with our error shape and these documented headers."""
+    response: dict[str, Any] = {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}},
+    }
+    if headers:
+        schema = {"type": "string"}
+        response["headers"] = {name: {"description": text, "schema": schema} for name, text in headers.items()}
+    return response
+
+
+def operations(document: dict[str, Any]) -> Iterable[tuple[str, str, dict[str, Any]]]:
+    """(HTTP method in capitals, path, operation) for every operation of an OpenAPI document."""
+    for path, item in document.get("paths", {}).items():
+        for method, operation in item.items():
+            if method in ("get", "put", "post", "delete", "patch", "head", "options"):
+                yield method.upper(), path, operation
+
+
 COMMON_ERRORS = (400, 413)  # every route: bad input, or a body over MAX_REQUEST_BYTES
 BEARER = {"bearer": {"type": "http", "scheme": "bearer", "description": "API_TOKEN (or an access token)"}}
 
@@ -130,13 +163,16 @@ def _validation_error(exc: ValidationError):
     return make_response(jsonify({"error": error.as_dict()}), error.status)
 
 
-def create_base_app(title: str, description: str) -> OpenAPI:
+def create_base_app(
+    title: str, description: str, document_hooks: Iterable[Callable[[dict[str, Any]], None]] = ()
+) -> DocumentedApp:
     """An OpenAPI-documented Flask app with our error handling.
 
     The document is at /openapi.json (and /openapi/openapi.json), the docs page at /openapi.
-    Every route may answer 400 (and 413 for a body over MAX_REQUEST_BYTES) in our error shape.
+    Every route may answer 400 (and 413 for a body over MAX_REQUEST_BYTES) in our error shape;
+    ``document_hooks`` add what the server's configuration enforces (auth, rate limits).
     """
-    app = OpenAPI(
+    app = DocumentedApp(
         title,
         info=Info(title=title, version=__version__, description=description),
         security_schemes=BEARER,
@@ -145,6 +181,7 @@ def create_base_app(title: str, description: str) -> OpenAPI:
         validation_error_model=ErrorResponse,
         validation_error_callback=_validation_error,
     )
+    app.document_hooks = tuple(document_hooks)
     app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     app.json = JSONProvider(app)
     app.add_url_rule("/openapi.json", "openapi_document", lambda: jsonify(app.api_doc))

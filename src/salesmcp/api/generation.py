@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import jsonify, request, url_for
@@ -32,8 +33,30 @@ def _documented_parameters() -> dict[str, Any]:
         {"name": name, "in": "query", "required": False, "description": rule.get("description"), "schema": rule}
         for name, rule in schema["properties"].items()
     ]
-    body = {"required": False, "content": {"application/json": {"schema": schema}}}
+    # In the body, null means "the default" (as in the MCP tool's arguments).
+    nullable = {
+        name: rule if {"type": "null"} in rule.get("anyOf", []) else {"anyOf": [rule, {"type": "null"}]}
+        for name, rule in schema["properties"].items()
+    }
+    body_schema = {**schema, "properties": nullable}
+    body = {"required": False, "content": {"application/json": {"schema": body_schema}}}
     return {"parameters": query, "requestBody": body}
+
+
+def document_limits(settings: Settings) -> Callable[[dict[str, Any]], None]:
+    """An OpenAPI document hook: ``rows`` says this server's GENERATE_MAX_ROWS as its maximum."""
+
+    def describe(document: dict[str, Any]) -> None:
+        operation = document.get("paths", {}).get("/generate", {}).get("post")
+        if operation is None:
+            return
+        body = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
+        rows = [p["schema"] for p in operation.get("parameters", []) if p.get("name") == "rows"]
+        rows += body.get("properties", {}).get("rows", {}).get("anyOf", [])[:1]
+        for schema in rows:
+            schema["maximum"] = settings.generate_max_rows
+
+    return describe
 
 
 STARTED = {
@@ -77,7 +100,7 @@ def _parameters() -> dict[str, Any]:
     responses={
         **json_response("The job started (Location: its status URL)", STARTED, 202),
         **json_response("The same generation was made before (mode once): that run", STARTED),
-        **error_responses(503),
+        **error_responses(409, 503),
     },
     openapi_extensions=_documented_parameters(),
 )
@@ -111,7 +134,7 @@ def generation_status(path: RunPath):
 @bp.post(
     "/reset",
     summary="Empty every table in foreign-key-safe order and restart the ids; the schema stays",
-    responses=json_response("Rows removed per table", RESET),
+    responses={**json_response("Rows removed per table", RESET), **error_responses(409)},
 )
 def reset_database():
     counts = generator.reset(_store())

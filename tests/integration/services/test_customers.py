@@ -242,6 +242,19 @@ def test_a_customer_without_a_name_is_invalid_input_naming_name(sql_store, data)
     assert customer_count(sql_store) == 10
 
 
+@pytest.mark.parametrize(
+    ("field", "value"), [("name", "x" * 201), ("name", "x" * 199 + " " * 5), ("city", " " * 50 + "y" * 60)]
+)
+def test_a_value_longer_than_its_field_allows_as_sent_is_invalid_input_even_if_spaces_make_it_long(
+    sql_store, field, value
+):
+    with pytest.raises(InvalidInput) as caught:
+        add_customer(sql_store, {"name": "Annie", field: value})
+    assert caught.value.field == field
+    assert "at most" in caught.value.message
+    assert customer_count(sql_store) == 10
+
+
 @pytest.mark.parametrize("email", ["not-an-email", "a@", "@example.com", "two@@example.com"])
 def test_an_invalid_email_is_invalid_input_naming_email(sql_store, email):
     with pytest.raises(InvalidInput) as caught:
