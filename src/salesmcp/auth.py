@@ -112,6 +112,26 @@ def document_access(settings: Settings) -> Callable[[dict[str, Any]], None]:
     return describe
 
 
+def protected_resource_metadata(settings: Settings, resource_url: str) -> list[Any]:
+    """The RFC 9728 metadata route of /mcp (when a token source is set), built by the MCP SDK.
+
+    It names the issuer and every scope this resource knows: a standard client asks for all of them
+    (the SDK's own choice when the metadata lists them) and the issuer grants what that client may hold.
+    """
+    if not settings.has_token_source:
+        return []
+    from mcp.server.auth.routes import create_protected_resource_routes
+
+    # Plain strings: the metadata model keeps an issuer exactly as configured (no trailing slash added),
+    # and a client compares issuers exactly.
+    return create_protected_resource_routes(
+        resource_url=resource_url,  # type: ignore[arg-type]
+        authorization_servers=[settings.oauth_issuer or resource_url],  # type: ignore[list-item]
+        scopes_supported=list(SCOPES),
+        resource_name="salesmcp",
+    )
+
+
 def expand(scopes: Iterable[str]) -> list[str]:
     """The scopes with the ones they include, in the order read, write, admin; unknown ones dropped."""
     held = {included for scope in scopes for included in _INCLUDES.get(scope, ())}

@@ -19,7 +19,7 @@ from salesmcp.api import catalogue, customer_records, generation
 from salesmcp.api import customers as seed_customer_routes
 from salesmcp.api import sales as seed_sales_routes
 from salesmcp.api.common import create_base_app, error_body, json_response
-from salesmcp.auth import RequireScope, document_access
+from salesmcp.auth import RequireScope, document_access, protected_resource_metadata
 from salesmcp.config import Settings
 from salesmcp.cors import cors_middleware
 from salesmcp.errors import Unavailable
@@ -118,7 +118,7 @@ def create_main_app(settings: Settings, store: SqlStore | None = None) -> Starle
     app = Starlette(
         routes=[
             Route(MCP_PATH, endpoint=mcp_app),
-            Route(METADATA_PATH + MCP_PATH, endpoint=mcp_app),
+            *protected_resource_metadata(settings, public_url + MCP_PATH),  # RFC 9728, every scope
             Mount("/", app=rest),
         ],
         middleware=middleware,

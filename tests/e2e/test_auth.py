@@ -168,7 +168,8 @@ def test_mcp_401_names_the_resource_metadata_which_is_served(server: Server) -> 
     assert challenge.startswith("Bearer") and f'resource_metadata="{metadata_url}"' in challenge
     metadata = httpx.get(metadata_url, timeout=TIMEOUT).json()
     assert metadata["resource"] == f"{server.url}/mcp"
-    assert metadata["authorization_servers"] == [ISSUER] or metadata["authorization_servers"] == [ISSUER + "/"]
+    assert metadata["authorization_servers"] == [ISSUER]  # exactly as configured: clients compare issuers exactly
+    assert metadata["scopes_supported"] == ["read", "write", "admin"]
 
 
 @pytest.mark.anyio
