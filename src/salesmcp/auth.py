@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hmac
 import re
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from salesmcp.config import Settings
 
 READ, WRITE, ADMIN = "read", "write", "admin"
+VERIFIED_TOKENS_KEPT = 10_000  # JWTs remembered as verified (each until its exp), oldest dropped first
 SCOPES = (READ, WRITE, ADMIN)
 _INCLUDES = {READ: (READ,), WRITE: (WRITE, READ), ADMIN: (ADMIN, WRITE, READ)}
 
@@ -174,6 +176,7 @@ class CallerVerifier:
         self.issuer = settings.oauth_issuer
         self.audience = settings.oauth_audience
         self._jwks = None
+        self._verified: dict[str, AccessToken] = {}  # JWTs verified already, until they expire
         if settings.oauth_jwks_url:
             from jwt import PyJWKClient
 
@@ -189,9 +192,18 @@ class CallerVerifier:
             return AccessToken(token=token, client_id=found.subject, scopes=found.scopes, subject=found.subject)
         if self._jwks is None or token.count(".") != 2:
             return None
+        cached = self._verified.get(token)
+        if cached is not None and (cached.expires_at or 0) > time.time():
+            return cached  # verified before and not expired: the same answer, without a signature check
         import anyio
 
-        return await anyio.to_thread.run_sync(self._verify_jwt, token)
+        # In a thread: the first token of a key fetches the issuer's JWKS over the network.
+        caller = await anyio.to_thread.run_sync(self._verify_jwt, token)
+        if caller is not None:
+            if len(self._verified) >= VERIFIED_TOKENS_KEPT:
+                self._verified.pop(next(iter(self._verified)))  # the oldest
+            self._verified[token] = caller
+        return caller
 
     def _verify_jwt(self, token: str) -> AccessToken | None:
         import jwt

@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from pydantic import ValidationError
 
-from salesmcp.auth import ADMIN, READ, REST_SCOPES, TOOL_SCOPES, WRITE, expand, is_open, parse_api_tokens, rest_scope
+from salesmcp.auth import (
+    ADMIN,
+    READ,
+    REST_SCOPES,
+    TOOL_SCOPES,
+    WRITE,
+    CallerVerifier,
+    expand,
+    is_open,
+    parse_api_tokens,
+    rest_scope,
+)
 from salesmcp.config import Settings
 from salesmcp.errors import InvalidInput
 from salesmcp.mcp import build_server
@@ -87,3 +100,33 @@ def test_any_token_source_lets_a_public_address_start(source: dict[str, str], se
 def test_a_public_address_without_a_token_source_is_refused(settings: Settings) -> None:
     with pytest.raises(InvalidInput, match="API_TOKENS"):
         Settings(host="0.0.0.0").check_exposure(token_supported=True)
+
+
+@pytest.fixture
+def jwt_issuer():
+    from tests.e2e.test_auth import Issuer
+
+    running = Issuer()
+    yield running
+    running.http.shutdown()
+
+
+@pytest.mark.anyio
+async def test_a_verified_jwt_is_remembered_until_it_expires_and_then_refused(
+    jwt_issuer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.e2e.test_auth import AUDIENCE, ISSUER
+
+    settings = Settings(oauth_issuer=ISSUER, oauth_audience=AUDIENCE, oauth_jwks_url=jwt_issuer.jwks_url)
+    verifier = CallerVerifier(settings)
+    checks: list[str] = []
+    check = verifier._verify_jwt
+    monkeypatch.setattr(verifier, "_verify_jwt", lambda token: checks.append(token) or check(token))
+    token = jwt_issuer.token("write", expires_in=1)
+
+    first, second = await verifier.verify_token(token), await verifier.verify_token(token)
+    assert first is not None and second is first and first.scopes == [READ, WRITE]
+    assert len(checks) == 1  # the signature was checked once
+    time.sleep(max(0.0, first.expires_at - time.time()) + 0.05)  # bounded: the token lives one second
+    assert await verifier.verify_token(token) is None
+    assert len(checks) == 2  # an expired token is checked again, and refused

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import uuid
 
+import anyio
 import httpx
 import pytest
+from limits import parse
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -15,6 +17,8 @@ from salesmcp.config import Settings
 from salesmcp.ratelimit import (
     GENERATE,
     READS,
+    SYNC_BATCH,
+    SYNC_SECONDS,
     WRITES,
     RateLimit,
     caller_key,
@@ -116,3 +120,33 @@ def test_rate_limit_enabled_false_leaves_the_middleware_out(settings, enabled, e
 
     app = create_main_app(settings.model_copy(update={"rate_limit_enabled": enabled}))
     assert any(entry.cls is RateLimit for entry in app.user_middleware) is expected
+
+
+def _shared(limit: str, prefix: str) -> Settings:
+    return _settings(rate_limit_reads=limit, redis_url=redis_url_or_skip(), rate_limit_prefix=prefix)
+
+
+@pytest.mark.anyio
+async def test_two_processes_sharing_redis_keep_a_large_budget_within_one_batch_per_process():
+    """Far from the limit each process counts locally; the last tenth goes to Redis request by request."""
+    prefix = f"salesmcp-test-{uuid.uuid4().hex}"
+    first, second = await _client(_shared("300/minute", prefix)), await _client(_shared("300/minute", prefix))
+    async with first, second:
+        statuses = [(await client.get("/customers")).status_code for _ in range(200) for client in (first, second)]
+    served = statuses.count(200)
+    assert 300 <= served <= 300 + min(SYNC_BATCH, 300 // 20)  # at most one unsynced batch of the other process
+    assert statuses[-10:] == [429] * 10
+
+
+@pytest.mark.anyio
+async def test_requests_counted_locally_reach_redis_within_the_sync_interval():
+    prefix = f"salesmcp-test-{uuid.uuid4().hex}"
+    settings = _shared("1000/minute", prefix)
+    async with await _client(settings) as busy:
+        for _ in range(50):
+            assert (await busy.get("/customers")).status_code == 200
+        await anyio.sleep(SYNC_SECONDS + 0.05)  # bounded: one sync interval
+        assert (await busy.get("/customers")).status_code == 200  # this request pushes the local count
+    limiter = RateLimit(Starlette(), settings).limiter
+    stats = await limiter.get_window_stats(parse("1000/minute"), READS, "ip:127.0.0.1")
+    assert stats.remaining == 1000 - 51
