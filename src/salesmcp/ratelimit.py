@@ -29,7 +29,7 @@ from limits.storage import storage_from_string
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from salesmcp.api.common import error_body, error_response, operations
+from salesmcp.api.common import MAX_REQUEST_BYTES, error_body, error_response, operations
 from salesmcp.auth import ADMIN, OPEN_PATHS, READ, WRITE, rest_scope
 from salesmcp.auth import TOOL_SCOPES as _TOOL_SCOPES
 from salesmcp.config import Settings
@@ -46,7 +46,9 @@ KNOWN_CALLERS_KEPT = 10_000  # callers whose Redis count this process remembers
 
 # A request's class follows the scope it needs (auth's one table): read → reads, write → writes, admin → generate.
 CLASS_OF_SCOPE = {READ: READS, WRITE: WRITES, ADMIN: GENERATE}
-MCP_PEEK_BYTES = 64 * 1024  # a JSON-RPC body larger than this is not parsed to class it (it counts as a read)
+# An MCP body is read whole to class it, up to the size the endpoint accepts; a larger one (refused
+# there anyway) counts as the costliest class, so that padding cannot slip a call past its budget.
+MCP_PEEK_BYTES = MAX_REQUEST_BYTES
 
 
 def request_class_of_rest(method: str, path: str) -> str:
@@ -148,7 +150,7 @@ class RateLimit:
         method = scope["method"]
         if scope["path"] == self.mcp_path and method == "POST":
             body, receive = await _peek_body(receive)
-            kind = request_class_of_json_rpc(body)
+            kind = GENERATE if body is None else request_class_of_json_rpc(body)
         else:
             kind = request_class_of_rest(method, scope["path"])
         refused_for = await self._spend(kind, caller_key(scope))
@@ -201,8 +203,8 @@ class RateLimit:
         return max(1, math.ceil(stats.reset_time - time.time()))
 
 
-async def _peek_body(receive: Receive) -> tuple[bytes, Callable[[], Awaitable[Message]]]:
-    """Read the start of a request body (up to MCP_PEEK_BYTES) and a ``receive`` that replays it."""
+async def _peek_body(receive: Receive) -> tuple[bytes | None, Callable[[], Awaitable[Message]]]:
+    """Read a request body (None past MCP_PEEK_BYTES) and a ``receive`` that replays what was read."""
     messages: list[Message] = []
     size = 0
     while size < MCP_PEEK_BYTES:
@@ -214,7 +216,7 @@ async def _peek_body(receive: Receive) -> tuple[bytes, Callable[[], Awaitable[Me
         if not message.get("more_body", False):
             break
     complete = size < MCP_PEEK_BYTES or not messages[-1].get("more_body", False)
-    body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.request") if complete else b""
+    body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.request") if complete else None
 
     async def replay() -> Any:
         if messages:

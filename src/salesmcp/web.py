@@ -18,7 +18,7 @@ from salesmcp import __version__
 from salesmcp.api import catalogue, customer_records, generation
 from salesmcp.api import customers as seed_customer_routes
 from salesmcp.api import sales as seed_sales_routes
-from salesmcp.api.common import create_base_app, error_body, json_response
+from salesmcp.api.common import MAX_REQUEST_BYTES, create_base_app, error_body, json_response
 from salesmcp.auth import RequireScope, document_access, protected_resource_metadata
 from salesmcp.config import Settings
 from salesmcp.cors import cors_middleware
@@ -95,6 +95,7 @@ def create_main_app(settings: Settings, store: SqlStore | None = None) -> Starle
         streamable_http_path=MCP_PATH,
         stateless_http=True,  # any replica can answer any request
         json_response=False,  # SSE, so progress notifications reach the client
+        max_request_body_size=MAX_REQUEST_BYTES,  # as for REST (413 beyond); the rate limiter reads it whole
         transport_security=_transport_security(settings),
         host=settings.host,
     )

@@ -16,6 +16,7 @@ from starlette.routing import Route
 from salesmcp.config import Settings
 from salesmcp.ratelimit import (
     GENERATE,
+    MCP_PEEK_BYTES,
     READS,
     SYNC_BATCH,
     SYNC_SECONDS,
@@ -150,3 +151,12 @@ async def test_requests_counted_locally_reach_redis_within_the_sync_interval():
     limiter = RateLimit(Starlette(), settings).limiter
     stats = await limiter.get_window_stats(parse("1000/minute"), READS, "ip:127.0.0.1")
     assert stats.remaining == 1000 - 51
+
+
+@pytest.mark.anyio
+async def test_padding_a_tool_call_past_what_is_read_to_class_it_counts_it_as_generate():
+    padded = _call("get_customer")[:-1] + b" " * MCP_PEEK_BYTES + b"}"
+    async with await _client(_settings()) as client:
+        assert (await client.post("/mcp", content=padded)).status_code == 200  # the one generate request
+        assert (await client.post("/mcp", content=_call("generate_data"))).status_code == 429
+        assert (await client.post("/mcp", content=_call("get_customer"))).status_code == 200
