@@ -97,6 +97,15 @@ class GenerationRequest(BaseModel):
         None, ge=1, le=100_000, description="orders per transaction; default DEFAULT_BATCH_SIZE"
     )
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_booleans_for_numbers(cls, value: Any, info: Any) -> Any:
+        # pydantic's lax mode would read true as 1 for rows or a rate: a number field takes numbers only.
+        numeric = cls.model_fields[info.field_name].annotation in (int, float, int | None)
+        if isinstance(value, bool) and numeric:
+            raise ValueError("must be a number, not true or false")
+        return value
+
     @field_validator("locale")
     @classmethod
     def _known_locales(cls, value: str) -> str:

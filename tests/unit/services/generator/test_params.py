@@ -37,6 +37,9 @@ MAX_ROWS = 1_000
         ({"cancel_rate": 0.6, "unpaid_rate": 0.5}, "unpaid_rate"),
         ({"currency": "euro"}, "currency"),
         ({"colour": "red"}, "colour"),
+        ({"rows": True}, "rows"),  # not read as 1
+        ({"tax_rate": False}, "tax_rate"),
+        ({"seed": True}, "seed"),
     ],
 )
 def test_a_bad_parameter_is_invalid_input_naming_the_field(values, field):
