@@ -14,9 +14,9 @@ from salesmcp.config import Settings
 ALLOWED_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 ALLOWED_HEADERS = (
     "Authorization", "Content-Type", "Accept", "Mcp-Session-Id", "MCP-Protocol-Version", "Mcp-Method",
-    "Last-Event-ID",
+    "Last-Event-ID", "X-Request-ID",
 )  # fmt: skip
-EXPOSED_HEADERS = ("Mcp-Session-Id", "WWW-Authenticate", "Retry-After")
+EXPOSED_HEADERS = ("Mcp-Session-Id", "WWW-Authenticate", "Retry-After", "X-Request-ID")
 PREFLIGHT_MAX_AGE = 600  # seconds a browser may cache a preflight answer
 
 

@@ -76,7 +76,7 @@ def test_mcp_answers_an_allowed_origin_and_refuses_another(cors_server):
     assert allowed.status_code == 200
     assert allowed.headers["access-control-allow-origin"] == ALLOWED
     exposed = {name.strip().lower() for name in allowed.headers["access-control-expose-headers"].split(",")}
-    assert exposed >= {"mcp-session-id", "www-authenticate", "retry-after"}
+    assert exposed >= {"mcp-session-id", "www-authenticate", "retry-after", "x-request-id"}
     # The SDK's own DNS-rebinding check refuses an Origin that CORS_ORIGINS does not list.
     refused = httpx.post(f"{cors_server.url}/mcp", json=INITIALIZE, headers={**MCP_HEADERS, "Origin": REFUSED},
                          timeout=TIMEOUT)  # fmt: skip
