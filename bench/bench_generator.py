@@ -602,7 +602,7 @@ async def latency_rounds(base_url: str, args: argparse.Namespace, custid: str) -
             if time.perf_counter() >= next_poll:
                 run = (await http.get(status_url)).json()
                 state, next_poll = run["state"], time.perf_counter() + 0.5
-                if state in ("done", "failed", "stalled"):
+                if state in ("done", "failed", "interrupted"):
                     break
             await asyncio.sleep(args.latency_pause)
         info = {"state": state, "seconds": time.perf_counter() - started, "run": run}

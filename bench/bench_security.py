@@ -70,9 +70,10 @@ async def concurrent_rest_rate(server: Server, requests: int, token: str | None,
     """GET /customer/012 from ``concurrency`` keep-alive connections at once: requests per second."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with asyncio.timeout(300), httpx.AsyncClient(
-        base_url=server.url, timeout=30, headers=headers, limits=limits
-    ) as http:
+    async with (
+        asyncio.timeout(300),
+        httpx.AsyncClient(base_url=server.url, timeout=30, headers=headers, limits=limits) as http,
+    ):
 
         async def worker(count: int) -> None:
             for _ in range(count):

@@ -5,7 +5,6 @@ to build or pull images from, so the commands run on this machine instead of in 
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -24,18 +23,22 @@ from sqlalchemy.engine import make_url
 from salesmcp.config import Settings
 from salesmcp.servers import free_port, stop_process, wait_until_healthy
 from tests.conftest import MARIADB_ADMIN_URL, ROOT, START_TIMEOUT, _scratch_database
+from tests.docker_build import (
+    OUR_VARIABLES,
+    Dockerfile,
+    Result,
+    build_image,
+    clean_environment,
+    exec_form,
+    healthcheck,
+    in_image,
+    run_health_check,
+)
 from tests.integration.store.test_init_sql import run_script
 
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 ENV_EXAMPLE = ROOT / ".env.example"
 COMMAND_TIMEOUT = 60
-# Variables that Compose (interpolation) or salesmcp (Settings) would take from the developer's shell.
-OUR_VARIABLES = {name.upper() for name in Settings.model_fields}
-
-
-def clean_environment() -> dict[str, str]:
-    """This process's environment without any variable that would change Compose's or salesmcp's view."""
-    return {key: value for key, value in os.environ.items() if key not in OUR_VARIABLES}
 
 
 def compose_config(env_file: Path) -> subprocess.CompletedProcess[str]:
@@ -108,8 +111,10 @@ def test_compose_api_gets_the_env_settings_and_waits_for_a_healthy_mysql(compose
     env = {key: str(value) for key, value in api["environment"].items()}
     example = env_example()
     assert env["MYSQL_HOST"] == "mysql" and env["MYSQL_PORT"] == "3306" and env["MYSQL_USER"] == "root"
-    for name in ("MYSQL_PASSWORD", "MYSQL_DATABASE", "DATA_SEED", "DEFAULT_BATCH_SIZE", "GENERATE_MAX_ROWS"):
+    for name in ("MYSQL_PASSWORD", "MYSQL_DATABASE", "DATA_SEED", "DEFAULT_BATCH_SIZE", "GENERATE_MAX_ROWS",
+                 "WEB_CONCURRENCY"):  # fmt: skip
         assert env[name] == example[name], name
+    assert "LOG_FORMAT" not in env  # the image's json, whatever .env says for local runs
     assert (env["HOST"], env["PORT"]) == ("0.0.0.0", "8000")
     assert api["build"]["context"] == str(ROOT)
     for service in ("api", "phpmyadmin"):
@@ -146,60 +151,23 @@ def test_the_api_container_environment_passes_the_exposure_check(compose, tmp_pa
     assert settings.resolved_database_url.startswith(f"mysql+pymysql://root:{password}@mysql:3306/mcp_dummy?")
 
 
-# -- the Dockerfile ------------------------------------------------------------------------------
+# -- the image (tests/test_image.py tests it alone) ---------------------------------------------------
 
 
-def dockerfile_instructions() -> list[tuple[str, str]]:
-    """(INSTRUCTION, arguments) of each Dockerfile line, continuation lines joined, comments dropped."""
-    text = (ROOT / "Dockerfile").read_text(encoding="utf-8")
-    lines = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
-    joined = re.sub(r"\\\n\s*", " ", "\n".join(lines))
-    return [(line.split(None, 1)[0].upper(), line.split(None, 1)[1]) for line in joined.splitlines() if line.strip()]
-
-
-def dockerfile(instruction: str) -> list[str]:
-    return [args for name, args in dockerfile_instructions() if name == instruction]
-
-
-def test_the_dockerfile_builds_a_non_root_image_listening_on_port_8080():
-    assert dockerfile("FROM") == ["python:3.12-slim"]
-    env = " ".join(dockerfile("ENV"))
-    assert "HOST=0.0.0.0" in env and "PORT=8080" in env
-    assert dockerfile("EXPOSE") == ["8080"]
-    (user,) = dockerfile("USER")
-    assert user not in ("root", "0")
-    assert any(f"useradd --create-home --uid 10001 {user}" in run for run in dockerfile("RUN"))
-    lines = (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
-    ignored = {line.strip() for line in lines if line.strip() and not line.startswith("#")}
-    assert ".env" in ignored  # a developer's secrets never go into an image
-    for copy in dockerfile("COPY"):
-        for source in copy.split()[:-1]:
-            assert (ROOT / source).exists() and source not in ignored, source
-
-
-def container_command(instruction: str) -> list[str]:
-    (args,) = dockerfile(instruction)
-    if instruction == "HEALTHCHECK":
-        args = args.split(" CMD ", 1)[1]
-    return json.loads(args)  # exec form: no shell in between, the same on every platform
-
-
-def test_compose_runs_the_dockerfiles_command_and_health_check(compose):
-    assert container_command("CMD") == ["salesmcp", "serve"]
+def test_compose_runs_the_images_command_and_health_check(compose):
+    image = Dockerfile.read(ROOT / "Dockerfile").stages[-1]
+    assert exec_form(image.args("CMD")[0]) == ["salesmcp", "serve"]
     assert "command" not in compose["services"]["api"]  # the image's CMD
-    assert compose["services"]["api"]["healthcheck"]["test"] == ["CMD", *container_command("HEALTHCHECK")]
+    assert compose["services"]["api"]["healthcheck"]["test"] == ["CMD", *healthcheck(image.args("HEALTHCHECK")[0])[1]]
 
 
 # -- the containers' commands, for real ----------------------------------------------------------
 
 
-def local_executable(name: str) -> str:
-    """The program a container command names, as installed here (python is this interpreter)."""
-    if name == "python":
-        return sys.executable
-    found = shutil.which(name, path=str(Path(sys.executable).parent)) or shutil.which(name)
-    assert found, f"{name} is not installed here"
-    return found
+@pytest.fixture(scope="module")
+def image(tmp_path_factory: pytest.TempPathFactory) -> Result:
+    """The image compose's api service builds (the Dockerfile), built here."""
+    return build_image(ROOT, tmp_path_factory.mktemp("image"))
 
 
 @pytest.fixture
@@ -214,10 +182,10 @@ def init_sql_database() -> Iterator[str]:
         scratch.close()
 
 
-def api_container_environment(compose: dict, database_url: str, **overrides: str) -> dict[str, str]:
-    """The api service's environment, with its MySQL pointed at ``database_url``."""
+def api_container_environment(compose: dict, image: Result, database_url: str, **overrides: str) -> dict[str, str]:
+    """The api service's container environment (the image's, then compose's), its MySQL at ``database_url``."""
     database = make_url(database_url)
-    env = clean_environment()
+    env = dict(image.env)
     env.update({name: str(value) for name, value in compose["services"]["api"]["environment"].items()})
     env.update(
         MYSQL_HOST=database.host or "127.0.0.1", MYSQL_PORT=str(database.port or 3306),
@@ -227,39 +195,36 @@ def api_container_environment(compose: dict, database_url: str, **overrides: str
     return env
 
 
-def test_the_api_containers_command_and_health_check_run_for_real(compose, init_sql_database, tmp_path):
+def test_the_api_containers_command_and_health_check_run_for_real(compose, image, init_sql_database, tmp_path):
+    # HOST stays on loopback here: compose serves 0.0.0.0 without a token only because it publishes on loopback.
     port = free_port()
-    env = api_container_environment(compose, init_sql_database, HOST="127.0.0.1", PORT=str(port))
-    command, *args = container_command("CMD")
-    health_command, *health_args = container_command("HEALTHCHECK")
-
-    def health_check() -> subprocess.CompletedProcess:
-        return subprocess.run([local_executable(health_command), *health_args], env=env, cwd=tmp_path,
-                              capture_output=True, timeout=COMMAND_TIMEOUT)  # fmt: skip
-
+    env = api_container_environment(compose, image, init_sql_database, HOST="127.0.0.1", PORT=str(port))
     log = tmp_path / "serve.log"
     with log.open("wb") as output:
-        server = subprocess.Popen([local_executable(command), *args], env=env, cwd=tmp_path,
+        server = subprocess.Popen(in_image(image, image.cmd), env=env, cwd=image.workdir,
                                   stdout=output, stderr=subprocess.STDOUT)  # fmt: skip
     try:
         healthy = wait_until_healthy(f"http://127.0.0.1:{port}/health", START_TIMEOUT, server)
         assert healthy, log.read_text(encoding="utf-8", errors="replace")
-        assert health_check().returncode == 0
+        assert run_health_check(image, env).returncode == 0
         health = httpx.get(f"http://127.0.0.1:{port}/health", timeout=10).json()
         assert health["status"] == "ok" and health["database"] == "mysql"
+        ready = httpx.get(f"http://127.0.0.1:{port}/health/ready", timeout=10)
+        assert ready.status_code == 200, ready.text  # init.sql's schema is at the head revision
         customers = httpx.get(f"http://127.0.0.1:{port}/customers", timeout=10).json()
         assert customers["total"] == 10  # init.sql's demo data
     finally:
         stop_process(server)
-    stopped = health_check()
-    assert stopped.returncode != 0, "the health check passed with no server"
 
 
 @pytest.mark.anyio
-async def test_salesmcp_mcp_in_the_api_container_serves_claude_desktop_over_stdio(compose, init_sql_database, tmp_path):
+async def test_salesmcp_mcp_in_the_api_container_serves_claude_desktop_over_stdio(
+    compose, image, init_sql_database, tmp_path
+):
     # Claude Desktop runs `docker compose exec -T api salesmcp mcp`: the same command, environment and database.
-    env = api_container_environment(compose, init_sql_database)
-    params = StdioServerParameters(command=local_executable("salesmcp"), args=["mcp"], env=env, cwd=str(tmp_path))
+    env = api_container_environment(compose, image, init_sql_database)
+    command, *args = in_image(image, ["salesmcp", "mcp"])
+    params = StdioServerParameters(command=command, args=args, env=env, cwd=str(image.workdir))
     with anyio.fail_after(COMMAND_TIMEOUT):
         async with Client(params) as client:
             tools = {tool.name for tool in (await client.list_tools()).tools}
@@ -268,6 +233,13 @@ async def test_salesmcp_mcp_in_the_api_container_serves_claude_desktop_over_stdi
             )
     assert {"get_customer", "get_city_revenue_by_period"} <= tools
     assert bert.structured_content["revenue"] == 14
+
+
+def local_executable(name: str) -> str:
+    """A program as installed here (the MySQL client tools, this checkout's salesmcp)."""
+    found = shutil.which(name, path=str(Path(sys.executable).parent)) or shutil.which(name)
+    assert found, f"{name} is not installed here"
+    return found
 
 
 def mysql_health_check(compose: dict, port: int) -> subprocess.CompletedProcess:

@@ -11,7 +11,7 @@ from salesmcp.config import Settings
 from salesmcp.mcp import build_server
 from salesmcp.store.database import open_engine
 from salesmcp.store.sql_store import SqlStore
-from salesmcp.web import MCP_PATH, create_rest_app
+from salesmcp.web import MCP_PATH, METRICS_PATH, create_rest_app
 from tests.conftest import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -40,6 +40,7 @@ def test_every_route_named_in_the_readme_exists(settings, sqlite_store):
     apps = (create_customer_app(settings), create_sales_app(settings), create_rest_app(settings, sqlite_store, []))
     routes = {(method, rule.rule) for app in apps for rule in app.url_map.iter_rules() for method in rule.methods}
     routes |= {("POST", MCP_PATH), ("GET", MCP_PATH)}  # served by the SDK's Streamable HTTP app in web.py
+    routes |= {("GET", METRICS_PATH)}  # served by Starlette beside /mcp
     named = set(re.findall(r"`(GET|POST|PATCH|PUT|DELETE) (/[^ `?]*)", README))
     assert len(named) > 10, "the README names too few routes"
     assert named - routes == set()

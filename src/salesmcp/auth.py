@@ -107,7 +107,7 @@ def document_access(settings: Settings) -> Callable[[dict[str, Any]], None]:
                 responses["403"] = error_response("Refused: this server is read-only (READ_ONLY=true)")
             elif settings.has_token_source:
                 operation["security"] = [{"bearer": []}]
-                challenge = {"WWW-Authenticate": "Bearer (with error=\"invalid_token\" when one was sent)"}
+                challenge = {"WWW-Authenticate": 'Bearer (with error="invalid_token" when one was sent)'}
                 responses["401"] = error_response("No valid bearer token was sent", challenge)
                 responses["403"] = error_response(f"The token does not carry the '{needed}' scope")
 

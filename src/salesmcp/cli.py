@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -15,12 +13,10 @@ from pydantic import ValidationError
 from salesmcp import __version__
 from salesmcp.config import Settings
 from salesmcp.errors import SalesmcpError
+from salesmcp.logs import UP_CHILD_ENV, configure_logging
 from salesmcp.memory import tune_allocator
 
 ROOT_SCRIPT_HINT = "mcp_server.py"
-# Loggers that speak only at DEBUG (or when they warn); see _logging.
-QUIET_LOGGERS = ("httpx", "httpcore", "alembic", "waitress", "uvicorn", "mcp")
-UP_CHILD_ENV = "SALESMCP_STARTED_BY_UP"  # set by `salesmcp up` for the servers it starts
 
 
 def _settings(**overrides: Any) -> Settings:
@@ -35,21 +31,10 @@ def _settings(**overrides: Any) -> Settings:
 
 
 def _logging(settings: Settings) -> None:
-    """Every command starts here: logs to stderr (stdout belongs to the MCP protocol in the stdio
-    servers) and the memory allocator set for long-running servers.
-
-    Unless LOG_LEVEL=DEBUG, libraries keep quiet (httpx logs every internal request, alembic every
-    migration step, uvicorn/waitress/the MCP SDK their start-up and sessions) unless they warn;
-    under `salesmcp up`, whose banner says what runs where, our servers print only their request lines.
-    """
+    """Every command starts here: logs on stderr as LOG_FORMAT and LOG_LEVEL say (see salesmcp.logs), and
+    the memory allocator set for long-running servers."""
     tune_allocator()
-    level = logging.getLevelName(settings.log_level)
-    logging.basicConfig(stream=sys.stderr, level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if level > logging.DEBUG:
-        quiet = [*QUIET_LOGGERS, *(["salesmcp"] if os.environ.get(UP_CHILD_ENV) else [])]
-        for name in quiet:
-            logging.getLogger(name).setLevel(max(level, logging.WARNING))
-        logging.getLogger("salesmcp.access").setLevel(level)
+    configure_logging(settings)
 
 
 class _Group(click.Group):
@@ -339,7 +324,8 @@ def doctor(config_path: Path | None, logs_dir: Path | None, timeout: float) -> N
 @click.option("--port", type=int, help="Port (env PORT, else API_PORT, default 8080).")
 @main_database_option
 def serve(host: str | None, port: int | None, database_url: str | None) -> None:
-    """Run the main server: REST and MCP over Streamable HTTP (POST /mcp), on the database."""
+    """Run the main server: REST and MCP over Streamable HTTP (POST /mcp), on the database (WEB_CONCURRENCY
+    worker processes)."""
     from salesmcp.web import serve as serve_main
 
     settings = _settings(host=host, port=port, database_url=database_url)

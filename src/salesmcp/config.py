@@ -12,6 +12,7 @@ from salesmcp.errors import InvalidInput
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_FORMATS = ("text", "json")
 _ORIGIN = re.compile(r"https?://[^/\s,*]+/?")
 
 
@@ -30,6 +31,7 @@ class Settings(BaseSettings):
     api_timeout: float = Field(10.0, gt=0, description="seconds the MCP server waits for an API")
     web_threads: int = Field(8, ge=1, le=256, description="worker threads of each HTTP server")
     log_level: str = "INFO"
+    log_format: str = Field("text", description="text (readable lines) or json (one object per line, with request_id)")
     debug: bool = False
 
     # The database (seed 001 / 002): DATABASE_URL wins, then MYSQL_HOST and friends, then DB_PATH.
@@ -54,6 +56,8 @@ class Settings(BaseSettings):
     oauth_jwks_url: str | None = Field(None, description="JWKS URL of the issuer's signing keys")
     public_url: str | None = Field(None, description="this server's public base URL (OAuth resource metadata)")
     read_only: bool = Field(False, description="serve no writes: write tools hidden, write routes 403")
+    web_concurrency: int = Field(1, ge=1, le=64, description="worker processes of the main server (salesmcp serve)")
+    metrics_enabled: bool = Field(True, description="serve /metrics and count requests and tool calls for it")
     metrics_public: bool = Field(
         False, description="serve /metrics without a token even when tokens are configured (else it needs 'read')"
     )
@@ -80,6 +84,14 @@ class Settings(BaseSettings):
         if level not in LOG_LEVELS:
             raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
         return level
+
+    @field_validator("log_format")
+    @classmethod
+    def _known_format(cls, value: str) -> str:
+        log_format = value.strip().lower()
+        if log_format not in LOG_FORMATS:
+            raise ValueError(f"must be one of {', '.join(LOG_FORMATS)}")
+        return log_format
 
     @field_validator("rate_limit_reads", "rate_limit_writes", "rate_limit_generate")
     @classmethod

@@ -1,5 +1,5 @@
 """Run our servers: waitress (a production WSGI server, Windows too), all of them together, and one
-access-log line per request."""
+access-log line per request, under the request's id."""
 
 from __future__ import annotations
 
@@ -17,9 +17,9 @@ from typing import Any
 import httpx
 from flask import Flask
 
+from salesmcp.logs import REQUEST_ID_HEADER, log_request, request_id_from, request_id_var
+
 log = logging.getLogger(__name__)
-access_log = logging.getLogger("salesmcp.access")
-QUIET_PATHS = frozenset({"/health"})  # polled by `up`, load balancers and containers: logged at DEBUG only
 _BODY_PEEK = 64 * 1024  # bytes of a request body read to name the JSON-RPC method in the log line
 
 
@@ -122,20 +122,7 @@ def run_together(
             stop_process(process)
 
 
-# -- one line per request -------------------------------------------------------------------------
-
-
-def _log_request(label: str, method: str, target: str, status: int, started: float, rpc: str = "") -> None:
-    path = target.split("?", 1)[0]
-    level = logging.DEBUG if path in QUIET_PATHS else logging.INFO
-    if access_log.isEnabledFor(level):
-        took = (time.perf_counter() - started) * 1000
-        line = _printable(f"{method} {target}{rpc}")  # the caller's text: one line, whatever it holds
-        access_log.log(level, "%s %s -> %d (%.0f ms)", label, line, status, took)
-
-
-def _printable(text: str) -> str:
-    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
+# -- one line per request, under the request's id ------------------------------------------------------
 
 
 def describe_json_rpc(body: bytes) -> str:
@@ -155,7 +142,8 @@ def describe_json_rpc(body: bytes) -> str:
 
 
 class WsgiAccessLog:
-    """WSGI middleware: one log line per request (method, path and query, status, time taken)."""
+    """WSGI middleware (the seed 000 APIs under waitress): the request id (``X-Request-ID``, given or made,
+    echoed back) for every line logged while handling the request, and one access-log line per request."""
 
     def __init__(self, app: Any, label: str) -> None:
         self.app = app
@@ -163,36 +151,54 @@ class WsgiAccessLog:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         started = time.perf_counter()
+        request_id = request_id_from(environ.get("HTTP_X_REQUEST_ID"))
         status = [500]
 
         def recording_start(status_line: str, headers: list, exc_info: Any = None) -> Any:
             status[0] = int(status_line.split(" ", 1)[0])
-            return start_response(status_line, headers, exc_info)
+            return start_response(status_line, [*headers, (REQUEST_ID_HEADER, request_id)], exc_info)
 
         # WSGI hands paths over as latin-1; they were sent as UTF-8 (e.g. /customers/city/Zürich).
-        target = environ.get("PATH_INFO", "").encode("latin-1", "replace").decode("utf-8", "replace")
-        if environ.get("QUERY_STRING"):
-            target += "?" + environ["QUERY_STRING"]
+        path = environ.get("PATH_INFO", "").encode("latin-1", "replace").decode("utf-8", "replace")
+        token = request_id_var.set(request_id)  # waitress runs each request in a thread: this one's context
         try:
             return self.app(environ, recording_start)
         finally:
-            _log_request(self.label, environ.get("REQUEST_METHOD", "?"), target, status[0], started)
+            seconds = time.perf_counter() - started
+            log_request(self.label, environ.get("REQUEST_METHOD", "?"), path, environ.get("QUERY_STRING", ""),
+                        status[0], seconds, None)  # fmt: skip
+            request_id_var.reset(token)
 
 
 class AsgiAccessLog:
-    """ASGI middleware: one log line per HTTP request, naming the JSON-RPC method of an MCP request."""
+    """ASGI middleware (the main server), outermost: the request id (``X-Request-ID``, given or made, echoed
+    back) for every line logged while handling the request, one access-log line naming the JSON-RPC method
+    of an MCP request and the caller, and the request's metrics (``observe(route, method, status, seconds)``
+    with the route template that ``route_of(method, path)`` names)."""
 
-    def __init__(self, app: Any, label: str) -> None:
+    def __init__(
+        self,
+        app: Any,
+        label: str,
+        observe: Callable[[str, str, int, float], None] | None = None,
+        route_of: Callable[[str, str], str] | None = None,
+    ) -> None:
         self.app = app
         self.label = label
+        self.observe = observe
+        self.route_of = route_of or (lambda method, path: path)
 
     async def __call__(self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
+        given = next((value for name, value in scope["headers"] if name == b"x-request-id"), None)
+        request_id = request_id_from(given.decode("latin-1") if given is not None else None)
+        echoed = (b"x-request-id", request_id.encode())
         status = 500
         body = bytearray()
+        method = scope.get("method", "?")
 
         async def peeking_receive() -> Any:
             message = await receive()
@@ -204,13 +210,26 @@ class AsgiAccessLog:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                message = {**message, "headers": [*message.get("headers", ()), echoed]}
             await send(message)
 
-        target = scope.get("path", "")
-        if scope.get("query_string"):
-            target += "?" + scope["query_string"].decode("latin-1")
+        token = request_id_var.set(request_id)
         try:
-            await self.app(scope, peeking_receive, recording_send)
+            await self.app(scope, peeking_receive if method == "POST" else receive, recording_send)
         finally:
-            rpc = describe_json_rpc(bytes(body)) if scope.get("method") == "POST" and body else ""
-            _log_request(self.label, scope.get("method", "?"), target, status, started, rpc)
+            seconds = time.perf_counter() - started
+            path = scope.get("path", "")
+            rpc = describe_json_rpc(bytes(body)) if body else ""
+            query = scope.get("query_string", b"").decode("latin-1")
+            log_request(self.label, method, path, query, status, seconds, caller_of(scope), rpc)
+            if self.observe is not None:
+                self.observe(self.route_of(method, path), method, status, seconds)
+            request_id_var.reset(token)
+
+
+def caller_of(scope: dict[str, Any]) -> str | None:
+    """Who made the request, as auth found them: REST (our RequireScope) or /mcp (the SDK's bearer auth)."""
+    caller = (scope.get("state") or {}).get("caller")
+    if caller is None:
+        caller = getattr(scope.get("user"), "access_token", None)
+    return getattr(caller, "client_id", None)

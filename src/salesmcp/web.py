@@ -3,45 +3,58 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Sequence
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 
+import anyio
 from a2wsgi import WSGIMiddleware
 from flask import jsonify
 from flask_openapi3 import OpenAPI
 from mcp.server.transport_security import TransportSecuritySettings
+from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Mount, Route
 
 from salesmcp import __version__
-from salesmcp.api import catalogue, customer_records, generation
+from salesmcp.api import catalogue, customer_records, generation, health
 from salesmcp.api import customers as seed_customer_routes
 from salesmcp.api import sales as seed_sales_routes
-from salesmcp.api.common import MAX_REQUEST_BYTES, create_base_app, error_body, json_response
+from salesmcp.api.common import MAX_REQUEST_BYTES, create_base_app, document_unavailable, json_response
 from salesmcp.auth import RequireScope, document_access, protected_resource_metadata
 from salesmcp.config import Settings
 from salesmcp.cors import cors_middleware
-from salesmcp.errors import Unavailable
 from salesmcp.mcp import build_server
+from salesmcp.metrics import Metrics, multiprocess_dir, multiprocess_mode
 from salesmcp.ratelimit import RateLimit, document_limits
+from salesmcp.servers import AsgiAccessLog
 from salesmcp.store.sql_store import SqlStore, open_store
 
 log = logging.getLogger(__name__)
 MCP_PATH = "/mcp"
+METRICS_PATH = "/metrics"
 METADATA_PATH = "/.well-known/oauth-protected-resource"  # RFC 9728; the SDK serves it when auth is on
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def create_rest_app(settings: Settings, store: SqlStore, tools: Sequence[str]) -> OpenAPI:
-    """Flask: seed 000's routes and customer management, both on the database; / and /health."""
+    """Flask: seed 000's routes and customer management, both on the database; / and the health probes."""
     # What this configuration enforces: who may call what, rate limits, the largest generation.
-    hooks = (document_access(settings), document_limits(settings), generation.document_limits(settings))
+    hooks = (
+        document_access(settings),
+        document_limits(settings),
+        generation.document_limits(settings),
+        document_unavailable("/", "/health/live"),  # every other route asks the database
+    )
     app = create_base_app("salesmcp", "Customers and sales over REST; MCP over Streamable HTTP at /mcp", hooks)
     app.extensions.update(
         {"salesmcp.customers": store, "salesmcp.sales": store, "salesmcp.records": store, "salesmcp.settings": settings}
     )
-    for blueprint in (seed_customer_routes.bp, seed_sales_routes.bp, customer_records.bp, catalogue.bp, generation.bp):
+    blueprints = (seed_customer_routes.bp, seed_sales_routes.bp, customer_records.bp, catalogue.bp, generation.bp)
+    for blueprint in (*blueprints, health.bp):
         app.register_api(blueprint)
 
     @app.get("/", summary="What this server is and what it serves", responses=json_response("Name, version, endpoints"))
@@ -56,19 +69,6 @@ def create_rest_app(settings: Settings, store: SqlStore, tools: Sequence[str]) -
                 "database": store.engine.dialect.name,
             }
         )
-
-    @app.get(
-        "/health",
-        summary="200 when the database answers, 503 with the reason when it does not",
-        responses={**json_response("The database answers"), **json_response("It does not: the reason", status=503)},
-    )
-    def health():
-        try:
-            store.ping()
-        except Unavailable as exc:
-            body = error_body("unavailable", exc.message)
-            return jsonify({"status": "unavailable", "reason": exc.message, **body}), 503
-        return jsonify({"status": "ok", "database": store.engine.dialect.name})
 
     return app
 
@@ -87,10 +87,12 @@ def _transport_security(settings: Settings) -> TransportSecuritySettings | None:
 def create_main_app(settings: Settings, store: SqlStore | None = None) -> Starlette:
     """One ASGI app: POST /mcp (stateless Streamable HTTP, SSE answers) and the Flask app for the rest."""
     store = store or open_store(settings)
+    metrics = Metrics(store) if settings.metrics_enabled else None
     public_url = (settings.public_url or f"http://{settings.host}:{settings.server_port}").rstrip("/")
     mcp_server = build_server(
-        store, customers=store, log_level=settings.log_level, settings=settings, resource_url=public_url + MCP_PATH
-    )
+        store, customers=store, log_level=settings.log_level, settings=settings, resource_url=public_url + MCP_PATH,
+        on_tool_call=metrics.observe_tool_call if metrics else None,
+    )  # fmt: skip
     mcp_app = mcp_server.streamable_http_app(
         streamable_http_path=MCP_PATH,
         stateless_http=True,  # any replica can answer any request
@@ -107,12 +109,19 @@ def create_main_app(settings: Settings, store: SqlStore | None = None) -> Starle
         async with mcp_server.session_manager.run():
             yield
         store.engine.dispose()
+        if metrics is not None:
+            metrics.process_exit()
 
     needs_auth = settings.has_token_source or settings.read_only
     middleware = [Middleware(RequireScope, settings=settings, mcp_path=MCP_PATH)] if needs_auth else []
     # CORS outermost: preflights are answered before auth, and 401s and 429s carry CORS headers.
     # The rate limit innermost: after auth, it can count by the caller auth has identified.
     middleware = [*cors_middleware(settings), *middleware]
+    # Outermost of all: the request id, the access line and the request's metrics cover every answer, 401s too.
+    own_routes: set[str] = set()  # Starlette's own routes (/mcp, /metrics, OAuth metadata): filled in below
+    observe = metrics.observe_request if metrics else None
+    route_of = route_names(flask_app, own_routes)
+    middleware.insert(0, Middleware(AsgiAccessLog, label="main server", observe=observe, route_of=route_of))
     if settings.rate_limit_enabled:
         middleware.append(Middleware(RateLimit, settings=settings, mcp_path=MCP_PATH))
     rest = WSGIMiddleware(flask_app)
@@ -120,6 +129,7 @@ def create_main_app(settings: Settings, store: SqlStore | None = None) -> Starle
         routes=[
             Route(MCP_PATH, endpoint=mcp_app),
             *protected_resource_metadata(settings, public_url + MCP_PATH),  # RFC 9728, every scope
+            *([Route(METRICS_PATH, endpoint=_metrics_endpoint(metrics), methods=["GET"])] if metrics else []),
             Mount("/", app=rest),
         ],
         middleware=middleware,
@@ -127,16 +137,64 @@ def create_main_app(settings: Settings, store: SqlStore | None = None) -> Starle
     )
     # Mount's pattern does not match a path with a newline in it; Flask answers those too (JSON, not text).
     app.router.default = rest
+    own_routes.update(route.path for route in app.routes if isinstance(route, Route))
     return app
 
 
+def route_names(flask_app: OpenAPI, own_routes: set[str]) -> Callable[[str, str], str]:
+    """``route_of(method, path)``: the route template a request matches (``/customers/<custid>``), for metrics
+    labels that stay few whatever paths are asked for; ``unmatched`` for paths no route serves."""
+    from werkzeug.exceptions import HTTPException
+
+    adapter = flask_app.url_map.bind("localhost")
+
+    def route_of(method: str, path: str) -> str:
+        if path in own_routes:
+            return path
+        try:
+            rule, _ = adapter.match(path, method=method, return_rule=True)
+        except HTTPException:  # not found, method not allowed, a redirect to the slash
+            return "unmatched"
+        return rule.rule
+
+    return route_of
+
+
+def _metrics_endpoint(metrics: Metrics) -> Callable[[Request], Awaitable[Response]]:
+    async def scrape(_: Request) -> Response:
+        """GET /metrics: the Prometheus text format (the generation jobs are read from the database)."""
+        body = await anyio.to_thread.run_sync(metrics.exposition)
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
+
+    return scrape
+
+
+def app_factory() -> Starlette:
+    """The main app from the environment: what each uvicorn worker process builds when WEB_CONCURRENCY > 1
+    (a worker is a new interpreter, so logging is set up here again)."""
+    from salesmcp.logs import configure_logging
+
+    settings = Settings()
+    configure_logging(settings)
+    return create_main_app(settings)
+
+
 def serve(settings: Settings) -> None:
-    """Run the main server with uvicorn until interrupted."""
+    """Run the main server with uvicorn until interrupted: WEB_CONCURRENCY worker processes sharing the port."""
     import uvicorn
 
-    from salesmcp.servers import AsgiAccessLog
-
-    app = AsgiAccessLog(create_main_app(settings), "main server")
-    log.info("salesmcp on http://%s:%d (MCP at %s)", settings.host, settings.server_port, MCP_PATH)
-    # uvicorn logs through our handlers and levels (see cli._logging); our middleware writes the access lines.
-    uvicorn.run(app, host=settings.host, port=settings.server_port, log_config=None, access_log=False)
+    workers = settings.web_concurrency
+    log.info("salesmcp on http://%s:%d (MCP at %s, %d worker%s)", settings.host, settings.server_port, MCP_PATH,
+             workers, "s" if workers > 1 else "")  # fmt: skip
+    # uvicorn logs through our handlers and levels (salesmcp.logs); our middleware writes the access lines.
+    options = {"host": settings.host, "port": settings.server_port, "log_config": None, "access_log": False}
+    if workers == 1 and not multiprocess_mode():
+        uvicorn.run(create_main_app(settings), workers=1, **options)
+        return
+    open_store(settings).engine.dispose()  # migrate (and seed a new database) once, before the workers start
+    # The workers build their settings from the environment: command-line flags go there too.
+    os.environ.update({"HOST": settings.host, "PORT": str(settings.server_port)})
+    if settings.database_url:
+        os.environ["DATABASE_URL"] = settings.database_url
+    with multiprocess_dir():  # before the workers start: prometheus-client chooses its mode on import
+        uvicorn.run("salesmcp.web:app_factory", factory=True, workers=workers, **options)

@@ -46,7 +46,7 @@ def wait_for_run(server, location: str, timeout: float = TIMEOUT) -> dict:
     deadline = time.monotonic() + timeout
     while True:
         run = httpx.get(f"{server.url}{location}", timeout=TIMEOUT).json()
-        if run["state"] in ("done", "failed", "stalled") or time.monotonic() > deadline:
+        if run["state"] in ("done", "failed", "interrupted") or time.monotonic() > deadline:
             return run
         time.sleep(0.2)
 

@@ -1,4 +1,4 @@
-"""One log line per request: what it says, and that a request cannot make it two."""
+"""One log line per request: what it says, that a request cannot make it two, and the request id of it."""
 
 import logging
 
@@ -6,6 +6,7 @@ import pytest
 from flask import Flask
 from werkzeug.test import Client
 
+from salesmcp.logs import RequestContext
 from salesmcp.servers import WsgiAccessLog, describe_json_rpc
 
 
@@ -15,6 +16,11 @@ def client() -> Client:
 
     @app.get("/health")
     def health():
+        return {"status": "ok"}
+
+    @app.get("/work")
+    def work():
+        logging.getLogger("salesmcp.work").warning("working")  # a line logged while handling the request
         return {"status": "ok"}
 
     return Client(WsgiAccessLog(app, "sales API"))
@@ -60,3 +66,18 @@ def test_a_newline_in_the_path_cannot_forge_a_second_log_line(client, caplog):
 )  # fmt: skip
 def test_an_mcp_request_is_described_by_its_json_rpc_method(body, described):
     assert describe_json_rpc(body) == described
+
+
+def test_the_request_id_is_echoed_and_carried_into_every_line_of_the_request(client, caplog):
+    caplog.set_level(logging.INFO)
+    caplog.handler.addFilter(RequestContext())  # what our handlers carry (salesmcp.logs.log_handler)
+    response = client.get("/work", headers={"X-Request-ID": "req-42"})
+    assert response.headers["X-Request-ID"] == "req-42"
+    ids = {r.name: getattr(r, "request_id", None) for r in caplog.records if r.name.startswith("salesmcp.")}
+    assert ids == {"salesmcp.work": "req-42", "salesmcp.access": "req-42"}
+
+
+def test_a_request_without_a_usable_id_gets_a_new_one(client):
+    first = client.get("/health", headers={"X-Request-ID": "bad\tid"}).headers["X-Request-ID"]
+    second = client.get("/health").headers["X-Request-ID"]
+    assert len(first) == len(second) == 32 and first != second

@@ -114,6 +114,19 @@ def operations(document: dict[str, Any]) -> Iterable[tuple[str, str, dict[str, A
                 yield method.upper(), path, operation
 
 
+def document_unavailable(*without_database: str) -> Callable[[dict[str, Any]], None]:
+    """An OpenAPI document hook: every operation but those on ``without_database`` paths may answer
+    503 while the database cannot be reached."""
+
+    def describe(document: dict[str, Any]) -> None:
+        for _method, path, operation in operations(document):
+            responses = operation.setdefault("responses", {})
+            if path not in without_database and "503" not in responses:
+                responses["503"] = error_response("The database cannot be reached ('database unavailable: …')")
+
+    return describe
+
+
 COMMON_ERRORS = (400, 413)  # every route: bad input, or a body over MAX_REQUEST_BYTES
 BEARER = {"bearer": {"type": "http", "scheme": "bearer", "description": "API_TOKEN (or an access token)"}}
 

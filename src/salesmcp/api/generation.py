@@ -124,7 +124,8 @@ def start_generation():
 
 @bp.get(
     "/generate/<int:run_id>",
-    summary="A generation job: state, progress, counts, error",
+    summary="A generation job: state (interrupted: its worker process is gone; repeat the request to resume it), "
+    "progress, counts, error",
     responses={**json_response("The run", RunOut), **error_responses(404)},
 )
 def generation_status(path: RunPath):

@@ -1,6 +1,5 @@
 """Seed 002's tools: start and follow a generation job, empty the database, describe it."""
 
-
 from typing import Annotated, Any, Literal
 
 import anyio
@@ -22,7 +21,10 @@ READ = ToolAnnotations(readOnlyHint=True, idempotentHint=True, openWorldHint=Fal
 
 
 class GenerationResult(BaseModel):
-    message: str = Field(description="generation_done, generation_failed, generation_running or already_generated")
+    message: str = Field(
+        description="generation_done, generation_failed, generation_interrupted (its worker process is gone: "
+        "repeat the request to resume it), generation_running or already_generated"
+    )
     run: RunOut
 
 
@@ -34,7 +36,8 @@ class ResetResult(BaseModel):
 def _message(run: RunOut, started: bool) -> str:
     if not started:
         return "already_generated"
-    return {"done": "generation_done", "failed": "generation_failed"}.get(run.state, "generation_running")
+    finals = {"done": "generation_done", "failed": "generation_failed", "interrupted": "generation_interrupted"}
+    return finals.get(run.state, "generation_running")
 
 
 def register_generator_tools(server: MCPServer, store: SqlStore, settings: Settings) -> None:
@@ -72,7 +75,11 @@ def register_generator_tools(server: MCPServer, store: SqlStore, settings: Setti
                 run = await generator.follow_async(store, run.id, settings.generate_wait, progress)
         return structured(GenerationResult(message=_message(run, started), run=run))
 
-    @server.tool(annotations=READ, description="State, progress and counts of one generation job (run).")
+    @server.tool(
+        annotations=READ,
+        description="State, progress and counts of one generation job (run). A job whose worker process is gone "
+        "is 'interrupted': repeating its generate_data request resumes it without duplicates.",
+    )
     def generation_status(run_id: Annotated[int, Field(description="the run id generate_data returned")]) -> RunOut:
         with tool_errors():
             return structured(generator.get_run(store, run_id))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 from mcp.server.auth.middleware.auth_context import get_access_token
@@ -12,6 +14,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from salesmcp import __version__
 from salesmcp.auth import READ, CallerVerifier, tool_scope
 from salesmcp.config import Settings
+from salesmcp.logs import log_tool_call
 from salesmcp.mcp.customer_tools import register_customer_tools
 from salesmcp.mcp.generator_tools import register_generator_tools
 from salesmcp.mcp.resources import register_resources
@@ -26,10 +29,29 @@ INSTRUCTIONS = (
 
 
 class SalesMCPServer(MCPServer):
-    """MCPServer that checks the caller's scope for each tool, and names unknown and missing arguments
-    instead of dropping or dumping them."""
+    """MCPServer that checks the caller's scope for each tool, names unknown and missing arguments
+    instead of dropping or dumping them, and logs (and counts, with ``on_tool_call``) every call."""
+
+    on_tool_call: Callable[[str, str, float], None] | None = None  # (tool, "ok" | "error", seconds)
 
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Context | None = None) -> Any:
+        started = time.perf_counter()
+        outcome, error = "error", None
+        try:
+            result = await self._checked_call(name, arguments, context)
+            if not getattr(result, "is_error", False):
+                outcome = "ok"
+            return result
+        except Exception as exc:
+            error = str(exc)
+            raise
+        finally:
+            seconds = time.perf_counter() - started
+            log_tool_call(name, outcome, seconds, error)
+            if self.on_tool_call is not None:  # a label per known tool only: callers choose the names
+                self.on_tool_call(name if self._tool_manager.get_tool(name) else "unknown", outcome, seconds)
+
+    async def _checked_call(self, name: str, arguments: dict[str, Any], context: Context | None) -> Any:
         if self._token_verifier is not None:  # over HTTP with a token source: the SDK has found the caller
             caller = get_access_token()
             needed = tool_scope(name)
@@ -54,11 +76,13 @@ def build_server(
     customers: SqlStore | None = None,
     settings: Settings | None = None,
     resource_url: str | None = None,
+    on_tool_call: Callable[[str, str, float], None] | None = None,
 ) -> MCPServer:
     """The MCP server: the two revenue tools on ``source``; with a database, the customer and generator tools.
 
     ``resource_url`` (the public URL of /mcp) turns on the SDK's bearer auth when settings name a token
-    source; ``READ_ONLY`` leaves out every tool that needs more than ``read``.
+    source; ``READ_ONLY`` leaves out every tool that needs more than ``read``. ``on_tool_call(tool, outcome,
+    seconds)`` hears of every call (the main server's metrics).
     """
     settings = settings or Settings()
     auth: dict[str, Any] = {}
@@ -74,6 +98,7 @@ def build_server(
             ),
         }
     server = SalesMCPServer(name, version=__version__, instructions=INSTRUCTIONS, log_level=log_level, **auth)  # type: ignore[arg-type]
+    server.on_tool_call = on_tool_call
     register_revenue_tools(server, source)
     register_resources(server, source)
     if customers is not None:

@@ -1,13 +1,19 @@
 """Alembic migrations: repeatable, and the migrated schema is exactly ``salesmcp.store.schema``."""
 
+import os
+import subprocess
+import sys
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import func, inspect, select
 
-from salesmcp.store.database import MIGRATIONS, migrate, seed_demo_data
+from salesmcp.store.database import MIGRATIONS, create_db_engine, migrate, seed_demo_data
 from salesmcp.store.schema import customers, include_object, metadata, orders
+from tests.conftest import MARIADB_ADMIN_URL, POSTGRES_ADMIN_URL, _scratch_database
 
 
 def snapshot(engine):
@@ -56,3 +62,23 @@ def test_check_constraints_have_the_names_of_the_schema_module(sql_store):
         for check in inspect(sql_store.engine).get_check_constraints(table)
     }
     assert {"ck_customers_status", "ck_orders_status"} <= names
+
+
+@pytest.mark.parametrize("server", ["postgresql", "mariadb"])
+def test_replicas_starting_together_on_a_new_database_migrate_it_once(server):
+    """Three `salesmcp migrate` at once on an empty database: all succeed, the demo data goes in once."""
+    admin = {"postgresql": POSTGRES_ADMIN_URL, "mariadb": MARIADB_ADMIN_URL}[server]
+    scratch = _scratch_database(admin, f"salesmcp_migrate_{os.getpid()}", server)
+    url = next(scratch)
+    try:
+        env = {**os.environ, "DATABASE_URL": url}
+        command = [sys.executable, "-m", "salesmcp", "migrate"]
+        replicas = [subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True) for _ in range(3)]
+        errors = [replica.communicate(timeout=120)[1] for replica in replicas]
+        assert [replica.returncode for replica in replicas] == [0, 0, 0], errors
+        engine = create_db_engine(url)
+        with engine.connect() as connection:
+            assert connection.execute(select(func.count()).select_from(customers)).scalar_one() == 10
+        engine.dispose()
+    finally:
+        scratch.close()

@@ -17,7 +17,7 @@ from salesmcp.services.generator.params import GenerationRequest
 from salesmcp.services.generator.runs import RunOut, get_run, prepare_run
 from salesmcp.store.sql_store import SqlStore
 
-FINAL_STATES = ("done", "failed", "stalled")
+FINAL_STATES = ("done", "failed", "interrupted")  # nobody works on it any more
 _children: list[subprocess.Popen] = []
 
 

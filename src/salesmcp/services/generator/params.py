@@ -99,11 +99,13 @@ class GenerationRequest(BaseModel):
 
     @field_validator("*", mode="before")
     @classmethod
-    def _no_booleans_for_numbers(cls, value: Any, info: Any) -> Any:
+    def _numbers_and_booleans_apart(cls, value: Any, info: Any) -> Any:
         # pydantic's lax mode would read true as 1 for rows or a rate: a number field takes numbers only.
-        numeric = cls.model_fields[info.field_name].annotation in (int, float, int | None)
-        if isinstance(value, bool) and numeric:
+        kind = cls.model_fields[info.field_name].annotation
+        if isinstance(value, bool) and kind in (int, float, int | None):
             raise ValueError("must be a number, not true or false")
+        if kind is bool and isinstance(value, int | float) and not isinstance(value, bool):
+            raise ValueError("must be true or false, not a number")  # lax mode would read 0 and 1
         return value
 
     @field_validator("locale")

@@ -34,7 +34,11 @@ LOCK_NAME = "salesmcp.generation"
 DEFER_INDEXES_FROM = 100_000
 ORDER_TABLE_NAMES = ("orders", "order_items", "payments", "shipments")
 
-State = Literal["queued", "running", "finishing", "done", "failed", "stalled"]
+State = Literal["queued", "running", "finishing", "done", "failed", "interrupted"]
+STATES_DOC = (
+    "queued, running, finishing, done, failed, or interrupted (its worker process is gone, or has not reported "
+    "for 30 s: nobody is working on it; repeating the request resumes it without duplicates)"
+)
 
 
 class RunOut(BaseModel):
@@ -43,7 +47,7 @@ class RunOut(BaseModel):
     model_config = ConfigDict(json_schema_extra=lambda schema: schema.update(plain_schema(schema)))
 
     id: int
-    state: State = Field(description="queued, running, finishing, done, failed, or stalled (no heartbeat for 30 s)")
+    state: State = Field(description=STATES_DOC)
     rows: int = Field(description="orders asked for")
     progress: int = Field(description="orders written so far")
     seed: int | None
@@ -52,7 +56,7 @@ class RunOut(BaseModel):
     locale: str | None
     mode: str | None
     counts: dict[str, int] | None = Field(description="rows made per table, once done")
-    error: str | None
+    error: str | None = Field(description="why it failed or was interrupted")
     started_at: dt.datetime
     finished_at: dt.datetime | None
 
@@ -75,28 +79,47 @@ def _worker_gone(worker: str | None) -> bool:
         return False  # another machine's (or nobody's): only the heartbeat can tell
     import psutil
 
-    return not psutil.pid_exists(int(pid))
+    try:  # a killed worker the server has not reaped yet is a zombie: gone all the same
+        return psutil.Process(int(pid)).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+    except psutil.Error:
+        return False  # not ours to look at: only the heartbeat can tell
+
+
+def _interruption(row: Any, now: dt.datetime) -> str | None:
+    """Why nobody works on an active run any more (None: someone does, or it is not active).
+
+    A worker on this machine is known to be gone once its process is; one elsewhere is taken to be
+    gone once it has not reported for STALE_AFTER (a batch, or a step of finishing, takes far less).
+    """
+    if row.status not in ACTIVE:
+        return None
+    if row.status != "queued" and _worker_gone(row.worker):
+        return f"its worker process ({row.worker}) is gone"
+    beat = row.heartbeat_at or row.started_at
+    if beat is not None and now - beat > STALE_AFTER:
+        who = f"its worker ({row.worker})" if row.worker else "no worker"
+        return f"{who} has not reported for {int((now - beat).total_seconds())} s"
+    return None
 
 
 def _state(row: Any, now: dt.datetime) -> str:
-    """The stored status, or 'stalled' for an active run whose worker is gone or silent for 30 s."""
-    if row.status not in ACTIVE:
-        return row.status
-    beat = row.heartbeat_at or row.started_at
-    if (beat is not None and now - beat > STALE_AFTER) or (row.status != "queued" and _worker_gone(row.worker)):
-        return "stalled"
-    return row.status
+    """The stored status, or 'interrupted' for an active run that nobody works on any more."""
+    return "interrupted" if _interruption(row, now) else row.status
 
 
-def is_stalled(row: Any) -> bool:
-    return _state(row, utcnow()) == "stalled"
+def is_interrupted(row: Any) -> bool:
+    return _state(row, utcnow()) == "interrupted"
 
 
 def run_out(row: Any, now: dt.datetime | None = None) -> RunOut:
+    why = _interruption(row, now or utcnow())
+    error = f"interrupted: {why}; repeat the request to resume it" if why else row.error
     return RunOut(
-        id=row.id, state=_state(row, now or utcnow()), rows=row.rows_requested, progress=row.progress,
+        id=row.id, state="interrupted" if why else row.status, rows=row.rows_requested, progress=row.progress,
         seed=row.seed, start_date=row.start_date, end_date=row.end_date, locale=row.locale, mode=row.mode,
-        counts=row.counts, error=row.error, started_at=row.started_at, finished_at=row.finished_at,
+        counts=row.counts, error=error, started_at=row.started_at, finished_at=row.finished_at,
     )  # fmt: skip
 
 
@@ -117,10 +140,10 @@ def latest_run(connection: Connection) -> Any:
 
 
 def active_run(connection: Connection) -> Any:
-    """The run some process is working on now (queued, running or finishing, with a recent heartbeat)."""
+    """The run some process is working on now (queued, running or finishing, and not interrupted)."""
     now = utcnow()
     for row in connection.execute(select(runs).where(runs.c.status.in_(ACTIVE)).order_by(runs.c.id)):
-        if _state(row, now) != "stalled":
+        if _state(row, now) != "interrupted":
             return row
     return None
 
@@ -151,9 +174,10 @@ def _bases(connection: Connection) -> Bases:
 def prepare_run(store: SqlStore, request: GenerationRequest, join: bool = False) -> tuple[RunOut, bool]:
     """Find or create the run for ``request``; returns it and whether work remains to be done.
 
-    Mode once: an identical request already done is returned as it is; one that failed or stalled
-    is taken up again. Mode replace resets first (so it always makes the data anew). A run in
-    progress makes this a Conflict, unless ``join`` (a partition joining its own run).
+    Mode once: an identical request already done is returned as it is; one that failed or was
+    interrupted is taken up again (its worker skips what is written). Mode replace resets first (so
+    it always makes the data anew). A run in progress makes this a Conflict, unless ``join`` (a
+    partition joining its own run).
     """
     key = None if request.mode == "append" else request.fingerprint()
     if request.mode == "replace":
@@ -169,7 +193,7 @@ def prepare_run(store: SqlStore, request: GenerationRequest, join: bool = False)
             if existing is not None:
                 if existing.status == "done":
                     return run_out(existing), False
-                if existing.status == "failed" or _state(existing, utcnow()) == "stalled":
+                if existing.status == "failed" or _state(existing, utcnow()) == "interrupted":
                     connection.execute(
                         update(runs).where(runs.c.id == existing.id)
                         .values(status="queued", error=None, heartbeat_at=utcnow())

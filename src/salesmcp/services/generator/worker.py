@@ -28,7 +28,7 @@ from salesmcp.services.generator.runs import (
     claim,
     fetch_run,
     get_run,
-    is_stalled,
+    is_interrupted,
     plan_of,
     set_status,
     this_worker,
@@ -71,7 +71,7 @@ def run_generation(
     """Do (or finish) run ``run_id``'s share ``partition``; the last share to end finishes the run."""
     with store.transaction() as connection:
         row = fetch_run(connection, run_id)
-        if row.status == "done" or (row.status == "finishing" and not is_stalled(row)):
+        if row.status == "done" or (row.status == "finishing" and not is_interrupted(row)):
             return get_run(store, run_id)  # done, or being finished by another process
         # One worker per run is recorded; partitions of a run started elsewhere keep whoever started it.
         worker = {"worker": this_worker()} if partition == (1, 1) or not row.worker else {}

@@ -145,8 +145,11 @@ def test_a_killed_generation_leaves_whole_orders_and_the_same_command_finishes_i
         run = generator.get_run(store, 1)
         with store.reading() as connection:
             written = connection.execute(select(func.count()).select_from(orders)).scalar_one()
-        # How far it got, not done, and seen at once as stalled: its worker process is gone.
-        assert seen <= run.progress < ROWS and run.state == "stalled"
+        # How far it got, not done, and seen at once as interrupted: its worker process is gone.
+        assert seen <= run.progress < ROWS and run.state == "interrupted"
+        assert run.error.startswith("interrupted: its worker process (") and run.error.endswith(
+            ") is gone; repeat the request to resume it"
+        )
         assert written == run.progress  # the run's record matches the orders there: only whole batches
         assert _inconsistencies(store) == dict.fromkeys(_inconsistencies(store), 0)
 

@@ -1,4 +1,4 @@
-"""When a run counts as stalled: its worker on this machine is gone, or nobody has beaten for 30 s."""
+"""When a run counts as interrupted: its worker on this machine is gone, or nobody has reported for 30 s."""
 
 import datetime as dt
 import os
@@ -31,19 +31,22 @@ def test_a_running_run_whose_worker_process_lives_is_running(sql_store):
     _finish(sql_store)
 
 
-def test_a_running_run_whose_worker_on_this_machine_is_gone_is_stalled_at_once(sql_store):
+def test_a_running_run_whose_worker_on_this_machine_is_gone_is_interrupted_at_once(sql_store):
     gone = f"{socket.gethostname()}:{2**22 + 12345}"  # above Linux's pid_max default: no such process
     run = _run_with(sql_store, status="running", worker=gone)
-    assert run.state == "stalled"
+    assert run.state == "interrupted"
+    assert run.error == f"interrupted: its worker process ({gone}) is gone; repeat the request to resume it"
     again, todo = generator.prepare_run(sql_store, generator.build_request({"rows": 10}, 1, 100))
     assert (again.id, again.state, todo) == (run.id, "queued", True), "the same request takes it up again"
     _finish(sql_store)
 
 
-def test_a_run_of_another_machine_is_stalled_only_when_its_heartbeat_stops(sql_store):
+def test_a_run_of_another_machine_is_interrupted_only_when_its_heartbeat_stops(sql_store):
     elsewhere = "another-host:1"
     assert _run_with(sql_store, status="running", worker=elsewhere).state == "running"
     _finish(sql_store)
     silent = utcnow() - STALE_AFTER - dt.timedelta(seconds=1)
-    assert _run_with(sql_store, status="running", worker=elsewhere, heartbeat_at=silent).state == "stalled"
+    run = _run_with(sql_store, status="running", worker=elsewhere, heartbeat_at=silent)
+    assert run.state == "interrupted"
+    assert run.error.startswith("interrupted: its worker (another-host:1) has not reported for 3")
     _finish(sql_store)

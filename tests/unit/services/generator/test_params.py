@@ -40,6 +40,7 @@ MAX_ROWS = 1_000
         ({"rows": True}, "rows"),  # not read as 1
         ({"tax_rate": False}, "tax_rate"),
         ({"seed": True}, "seed"),
+        ({"seasonality": 0}, "seasonality"),  # not read as false
     ],
 )
 def test_a_bad_parameter_is_invalid_input_naming_the_field(values, field):
