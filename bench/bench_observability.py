@@ -33,14 +33,11 @@ import argparse
 import asyncio
 import io
 import logging
-import os
 import statistics
 import time
-from contextlib import ExitStack
-from pathlib import Path
 
 import httpx
-from harness import DATA_ROOT, Server, Table, load_average, running_salesmcp, verdict
+from harness import Server, Table, load_average, running_variants, verdict
 from mcp import Client
 
 TARGET_SLOWDOWN = 0.10
@@ -146,19 +143,9 @@ def main() -> int:
     parser.add_argument("--startup-timeout", type=float, default=60)
     args = parser.parse_args()
 
-    folder = DATA_ROOT / f"observability-{os.getpid()}"
-    folder.mkdir(parents=True, exist_ok=True)
     rest: dict[str, list[float]] = {name: [] for name in VARIANTS}
     mcp: dict[str, list[float]] = {name: [] for name in VARIANTS}
-    with ExitStack() as stack:
-        servers = {}
-        for number, (name, env) in enumerate(VARIANTS.items()):
-            database = folder / f"db{number}.sqlite"
-            server_args = ["serve", "--database-url", f"sqlite:///{database.as_posix()}"]
-            log = Path(folder / f"server{number}.log")
-            servers[name] = stack.enter_context(
-                running_salesmcp(name, server_args, log, args.startup_timeout, env={**BASE, **env})
-            )
+    with running_variants("observability", VARIANTS, BASE, args.startup_timeout) as servers:
         for number in range(args.rounds):
             for name in list(servers)[:: -1 if number % 2 else 1]:
                 rest[name].append(rest_rate(servers[name], args.requests))

@@ -31,11 +31,9 @@ import asyncio
 import os
 import time
 import uuid
-from contextlib import ExitStack
-from pathlib import Path
 
 import httpx
-from harness import DATA_ROOT, Server, Table, load_average, running_salesmcp, verdict
+from harness import Server, Table, load_average, running_variants, verdict
 from mcp import Client
 
 TARGET_SLOWDOWN = 0.10
@@ -206,20 +204,10 @@ def main() -> int:
     else:
         print(f"Redis at {args.redis_url} does not answer: the Redis variant is skipped")
 
-    folder = DATA_ROOT / f"security-{os.getpid()}"
-    folder.mkdir(parents=True, exist_ok=True)
     rest: dict[str, list[float]] = {name: [] for name in variants}
     busy: dict[str, list[float]] = {name: [] for name in variants}
     mcp: dict[str, list[float]] = {name: [] for name in variants}
-    with ExitStack() as stack:
-        servers = {}
-        for number, (name, env) in enumerate(variants.items()):
-            database = folder / f"db{number}.sqlite"
-            server_args = ["serve", "--database-url", f"sqlite:///{database.as_posix()}"]
-            log = Path(folder / f"server{number}.log")
-            servers[name] = stack.enter_context(
-                running_salesmcp(name, server_args, log, args.startup_timeout, env={**base, **env})
-            )
+    with running_variants("security", variants, base, args.startup_timeout) as servers:
         for _ in range(args.rounds):
             for name, server in servers.items():
                 token = None if name == "open" else TOKEN

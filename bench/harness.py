@@ -19,7 +19,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -232,6 +232,24 @@ def running_salesmcp(
         yield server
     finally:
         stop_process(server.process)
+
+
+@contextmanager
+def running_variants(
+    label: str, variants: Mapping[str, Mapping[str, str]], base_env: Mapping[str, str], timeout: float
+) -> Iterator[dict[str, Server]]:
+    """One ``salesmcp serve`` per variant (its environment on top of ``base_env``), each on a scratch SQLite
+    file of its own with the demo data, under ``DATA_ROOT/<label>-<pid>``; all stopped afterwards."""
+    folder = DATA_ROOT / f"{label}-{os.getpid()}"
+    folder.mkdir(parents=True, exist_ok=True)
+    with ExitStack() as stack:
+        servers = {}
+        for number, (name, env) in enumerate(variants.items()):
+            database = folder / f"db{number}.sqlite"
+            args = ["serve", "--database-url", f"sqlite:///{database.as_posix()}"]
+            log = folder / f"server{number}.log"
+            servers[name] = stack.enter_context(running_salesmcp(name, args, log, timeout, {**base_env, **env}))
+        yield servers
 
 
 # ------------------------------------------------------------------------------------------ databases
