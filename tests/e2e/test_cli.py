@@ -49,11 +49,16 @@ def test_claude_config_outside_the_project_asks_for_the_script(tmp_path, monkeyp
     assert "--script" in result.output
 
 
-def test_a_bad_setting_is_a_clear_usage_error(monkeypatch):
-    monkeypatch.setenv("LOG_LEVEL", "LOUD")
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("LOG_LEVEL", "LOUD"), ("LOG_FORMAT", "xml"), ("WEB_CONCURRENCY", "0"), ("WEB_CONCURRENCY", "many"),
+     ("METRICS_ENABLED", "maybe"), ("METRICS_PUBLIC", "2"), ("RATE_LIMIT_READS", "lots")],
+)  # fmt: skip
+def test_a_bad_setting_is_a_clear_usage_error_naming_it(monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
     result = CliRunner().invoke(main, ["mcp-seed"])
     assert result.exit_code == 2
-    assert "LOG_LEVEL" in result.output and "Traceback" not in result.output
+    assert name in result.output and "Traceback" not in result.output
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="sends SIGINT, as Ctrl-C does in a POSIX terminal")
