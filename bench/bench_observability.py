@@ -37,7 +37,7 @@ import statistics
 import time
 
 import httpx
-from harness import Server, Table, load_average, running_variants, verdict
+from harness import Server, Table, asgi_cost, load_average, nothing_app, running_variants, verdict
 from mcp import Client
 
 TARGET_SLOWDOWN = 0.10
@@ -98,16 +98,7 @@ async def middleware_cost(requests: int) -> dict[str, float]:
     # The main server's own route namer, over its Flask routes (building them never touches a database).
     route_of = route_names(create_rest_app(Settings(_env_file=None), None, []), {"/mcp", "/metrics"})
 
-    async def nothing(scope, receive, send) -> None:
-        await send({"type": "http.response.start", "status": 200, "headers": []})
-        await send({"type": "http.response.body", "body": b""})
-
-    async def receive() -> dict:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: dict) -> None:
-        pass
-
+    nothing = nothing_app
     scope = {"type": "http", "method": "GET", "path": "/customers/012", "query_string": b"", "headers": [],
              "client": ("127.0.0.1", 1)}  # fmt: skip
     metrics = Metrics()
@@ -123,11 +114,7 @@ async def middleware_cost(requests: int) -> dict[str, float]:
     try:
         for name, (app, level) in variants.items():
             access_log.setLevel(level)
-            await app(scope, receive, send)
-            started = time.perf_counter()
-            for _ in range(requests):
-                await app(scope, receive, send)
-            costs[name] = (time.perf_counter() - started) / requests * 1e6
+            costs[name] = await asgi_cost(app, scope, requests)
     finally:
         access_log.removeHandler(handler)
         access_log.propagate = True

@@ -33,7 +33,7 @@ import time
 import uuid
 
 import httpx
-from harness import Server, Table, load_average, running_variants, verdict
+from harness import Server, Table, asgi_cost, load_average, nothing_app, running_variants, verdict
 from mcp import Client
 
 TARGET_SLOWDOWN = 0.10
@@ -105,16 +105,7 @@ async def middleware_cost(redis_url: str | None, requests: int) -> dict[str, flo
     from salesmcp.config import Settings
     from salesmcp.ratelimit import RateLimit
 
-    async def nothing(scope, receive, send) -> None:
-        await send({"type": "http.response.start", "status": 200, "headers": []})
-        await send({"type": "http.response.body", "body": b""})
-
-    async def receive() -> dict:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: dict) -> None:
-        pass
-
+    nothing = nothing_app
     scope = {"type": "http", "method": "GET", "path": "/customers", "headers": [], "client": ("127.0.0.1", 1)}
     apps = {"limits off": nothing}
     limits = {"rate_limit_reads": GENEROUS, "rate_limit_writes": GENEROUS, "rate_limit_generate": GENEROUS}
@@ -125,11 +116,7 @@ async def middleware_cost(redis_url: str | None, requests: int) -> dict[str, flo
         apps["limits on (redis)"] = RateLimit(nothing, settings)
     costs = {}
     for name, app in apps.items():
-        await app(scope, receive, send)
-        started = time.perf_counter()
-        for _ in range(requests):
-            await app(scope, receive, send)
-        costs[name] = (time.perf_counter() - started) / requests * 1e6
+        costs[name] = await asgi_cost(app, scope, requests)
     costs.update(await token_check_cost(requests))
     return costs
 
