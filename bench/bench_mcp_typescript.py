@@ -51,7 +51,7 @@ import psutil
 from bench_load import LATEST, LEGACY, KindResult, Request, choose_client, client_note, drive, mcp_call, server_env
 from harness import BENCH_DIR, DATA_ROOT, Table, load_average, running_salesmcp, scratch_database
 
-from salesmcp.servers import free_port, stop_process, wait_until_healthy
+from salesmcp.cli.processes import free_port, stop_process, wait_until_healthy
 
 REFERENCE_DIR = BENCH_DIR / "typescript_reference"
 REFERENCE_FILES = ("package.json", "server.mjs")

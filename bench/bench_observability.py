@@ -91,9 +91,9 @@ async def middleware_cost(requests: int) -> dict[str, float]:
     do-nothing app."""
     from salesmcp.config import Settings
     from salesmcp.logs import access_log, log_handler
-    from salesmcp.metrics import Metrics
-    from salesmcp.servers import AsgiAccessLog
-    from salesmcp.web import create_rest_app, route_names
+    from salesmcp.web.access_log import AsgiAccessLog
+    from salesmcp.web.app import create_rest_app, route_names
+    from salesmcp.web.telemetry import Metrics
 
     # The main server's own route namer, over its Flask routes (building them never touches a database).
     route_of = route_names(create_rest_app(Settings(_env_file=None), None, []), {"/mcp", "/metrics"})

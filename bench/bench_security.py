@@ -103,7 +103,7 @@ async def mcp_rate(server: Server, calls: int, token: str | None) -> float:
 async def middleware_cost(redis_url: str | None, requests: int) -> dict[str, float]:
     """Microseconds per request of the RateLimit middleware itself, in process over a do-nothing app."""
     from salesmcp.config import Settings
-    from salesmcp.ratelimit import RateLimit
+    from salesmcp.web.ratelimit import RateLimit
 
     nothing = nothing_app
     scope = {"type": "http", "method": "GET", "path": "/customers", "headers": [], "client": ("127.0.0.1", 1)}
@@ -131,8 +131,8 @@ async def token_check_cost(requests: int) -> dict[str, float]:
     import jwt
     from cryptography.hazmat.primitives.asymmetric import rsa
 
-    from salesmcp.auth import CallerVerifier
     from salesmcp.config import Settings
+    from salesmcp.web.auth import CallerVerifier
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))

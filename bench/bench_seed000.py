@@ -45,8 +45,8 @@ from harness import DATA_ROOT, Server, peak_rss, rss, start_salesmcp, time_async
 from mcp import Client
 from mcp.types import CallToolResult
 
+from salesmcp.cli.processes import stop_process
 from salesmcp.mcp import build_server
-from salesmcp.servers import stop_process
 from salesmcp.services import revenue
 from salesmcp.store.api_source import ApiSource
 

@@ -26,7 +26,7 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
-from salesmcp.servers import free_port, stop_process, wait_until_healthy
+from salesmcp.cli.processes import free_port, stop_process, wait_until_healthy
 
 BENCH_DIR = Path(__file__).resolve().parent
 DATA_ROOT = BENCH_DIR / ".data"  # gitignored: data files, scratch SQLite databases, server logs

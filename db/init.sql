@@ -1,6 +1,6 @@
 -- salesmcp schema for MySQL 8 / MariaDB, at Alembic revision 0003.
 -- Generated from salesmcp.store.schema; do not edit. After a schema change run:
---   python -m salesmcp.store.ddl -o db/init.sql
+--   python -m salesmcp.store.init_sql -o db/init.sql
 -- For a new, empty database (docker compose runs it at MySQL's first start): it gives the
 -- database the server makes itself, with the demo data; tables and rows that exist are left
 -- alone. The server upgrades an older schema itself (salesmcp migrate).

@@ -14,8 +14,8 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+from salesmcp.cli.processes import free_port, stop_process, wait_until_healthy
 from salesmcp.config import DATA_DIR, Settings
-from salesmcp.servers import free_port, stop_process, wait_until_healthy
 from salesmcp.store.csv_store import CsvStore
 from salesmcp.store.database import open_engine, seed_demo_data
 from salesmcp.store.schema import TABLES_CHILD_FIRST
@@ -92,7 +92,7 @@ def live_apis() -> Iterator[LiveApis]:
 
 
 # -- databases -----------------------------------------------------------------------------------
-# SQLite always; MariaDB and PostgreSQL on the local servers (127.0.0.1, see README). A test run
+# SQLite always; MariaDB and PostgreSQL on the local servers (127.0.0.1, see docs/development.md). A test run
 # with SALESMCP_REQUIRE_DATABASES=1 (as .ci/run sets) fails instead of skipping when one is absent.
 
 DATABASES = ("sqlite", "mariadb", "postgresql")

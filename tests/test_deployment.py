@@ -20,8 +20,8 @@ import yaml
 from mcp import Client, StdioServerParameters
 from sqlalchemy.engine import make_url
 
+from salesmcp.cli.processes import free_port, stop_process, wait_until_healthy
 from salesmcp.config import Settings
-from salesmcp.servers import free_port, stop_process, wait_until_healthy
 from tests.conftest import MARIADB_ADMIN_URL, ROOT, START_TIMEOUT, _scratch_database
 from tests.docker_build import (
     OUR_VARIABLES,

@@ -25,7 +25,7 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from sqlalchemy.engine import make_url
 
-from salesmcp.servers import free_port, stop_process, wait_until_healthy
+from salesmcp.cli.processes import free_port, stop_process, wait_until_healthy
 from tests.conftest import POSTGRES_ADMIN_URL, ROOT, START_TIMEOUT, _scratch_database
 from tests.docker_build import (
     Dockerfile,
@@ -79,7 +79,7 @@ def test_dockerignore_lets_only_the_package_sources_into_the_build_context(tmp_p
                 "src/salesmcp/__pycache__/web.cpython-312.pyc", "src/salesmcp.egg-info/PKG-INFO",
                 "src/salesmcp/data/customers.db", "export/sales.csv"]  # fmt: skip
     assert [path for path in kept_out if not is_ignored(path, rules)] == []
-    needed = ["pyproject.toml", "README.md", "src/salesmcp/web.py", "src/salesmcp/data/customers.csv",
+    needed = ["pyproject.toml", "README.md", "src/salesmcp/web/app.py", "src/salesmcp/data/customers.csv",
               "src/salesmcp/migrations/script.py.mako"]  # fmt: skip
     assert [path for path in needed if is_ignored(path, rules)] == []
     copied = build_context(ROOT, tmp_path)  # this working tree, with its caches and .git

@@ -122,7 +122,7 @@ class Settings(BaseSettings):
     @field_validator("api_tokens")
     @classmethod
     def _api_tokens(cls, value: str) -> str:
-        from salesmcp.auth import parse_api_tokens  # auth imports this module
+        from salesmcp.web.auth import parse_api_tokens  # auth imports this module
 
         parse_api_tokens(value)
         return value

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from salesmcp.cli import main
-from salesmcp.servers import wait_until_healthy
+from salesmcp.cli.processes import wait_until_healthy
 from tests.conftest import ROOT, free_port, start_server
 
 

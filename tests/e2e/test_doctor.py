@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from salesmcp import desktop
 from salesmcp.cli import main
+from salesmcp.desktop import config as desktop
 from tests.conftest import ROOT, free_port
 
 PYTHON = os.path.abspath(sys.executable)

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from salesmcp.cli import main
-from salesmcp.cli_data import EXPORT_FORMATS, EXPORT_TABLES
+from salesmcp.cli.data import EXPORT_FORMATS, EXPORT_TABLES
 from salesmcp.services.exports import FORMATS, TABLES
 from salesmcp.services.revenue import city_revenue
 from salesmcp.store.api_source import ApiSource

@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 
-from salesmcp.servers import stop_process, wait_until_healthy
+from salesmcp.cli.processes import stop_process, wait_until_healthy
 from tests.conftest import ROOT, free_port
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="stops `salesmcp up` with SIGINT, as Ctrl-C does")

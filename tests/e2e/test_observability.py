@@ -18,7 +18,7 @@ import pytest
 from mcp import Client
 from prometheus_client.parser import text_string_to_metric_families
 
-from salesmcp.servers import stop_process, wait_until_healthy
+from salesmcp.cli.processes import stop_process, wait_until_healthy
 from tests.conftest import free_port
 
 TIMEOUT = 60

@@ -24,7 +24,7 @@ from salesmcp.mcp import build_server
 from salesmcp.store.database import open_engine
 from salesmcp.store.schema import metadata
 from salesmcp.store.sql_store import SqlStore
-from salesmcp.web import create_rest_app
+from salesmcp.web.app import create_rest_app
 
 TEXT = [
     "' OR '1'='1",

@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 
 from salesmcp.logs import log_handler
 from salesmcp.store.sql_store import open_store
-from salesmcp.web import create_main_app
+from salesmcp.web.app import create_main_app
 
 MCP_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json",
                "MCP-Protocol-Version": "2025-06-18"}  # fmt: skip

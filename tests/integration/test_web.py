@@ -5,7 +5,7 @@ import json
 import pytest
 from starlette.testclient import TestClient
 
-from salesmcp.web import create_main_app
+from salesmcp.web.app import create_main_app
 
 INITIALIZE = {
     "jsonrpc": "2.0", "id": 1, "method": "initialize",

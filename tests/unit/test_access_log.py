@@ -7,7 +7,7 @@ from flask import Flask
 from werkzeug.test import Client
 
 from salesmcp.logs import RequestContext
-from salesmcp.servers import WsgiAccessLog, describe_json_rpc
+from salesmcp.web.access_log import WsgiAccessLog, describe_json_rpc
 
 
 @pytest.fixture

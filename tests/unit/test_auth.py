@@ -7,7 +7,12 @@ import time
 import pytest
 from pydantic import ValidationError
 
-from salesmcp.auth import (
+from salesmcp.config import Settings
+from salesmcp.errors import InvalidInput
+from salesmcp.mcp import build_server
+from salesmcp.store.csv_store import CsvStore
+from salesmcp.web.app import create_rest_app
+from salesmcp.web.auth import (
     ADMIN,
     READ,
     REST_SCOPES,
@@ -19,11 +24,6 @@ from salesmcp.auth import (
     parse_api_tokens,
     rest_scope,
 )
-from salesmcp.config import Settings
-from salesmcp.errors import InvalidInput
-from salesmcp.mcp import build_server
-from salesmcp.store.csv_store import CsvStore
-from salesmcp.web import create_rest_app
 
 
 def test_scopes_nest_admin_over_write_over_read() -> None:

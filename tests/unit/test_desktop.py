@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from salesmcp import desktop
+from salesmcp.desktop import config as desktop
 from salesmcp.errors import InvalidInput
 
 

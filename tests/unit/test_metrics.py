@@ -8,10 +8,10 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import insert, select
 
-from salesmcp.metrics import MULTIPROC_ENV, Metrics, multiprocess_dir
 from salesmcp.services.generator.runs import this_worker
 from salesmcp.store.schema import generation_runs
 from salesmcp.store.sql_store import open_store, utcnow
+from salesmcp.web.telemetry import MULTIPROC_ENV, Metrics, multiprocess_dir
 
 
 @pytest.fixture

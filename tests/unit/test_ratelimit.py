@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from salesmcp.config import Settings
-from salesmcp.ratelimit import (
+from salesmcp.web.ratelimit import (
     GENERATE,
     MCP_PEEK_BYTES,
     READS,
@@ -117,7 +117,7 @@ async def test_mcp_generate_calls_have_their_own_budget_and_the_body_still_arriv
 
 @pytest.mark.parametrize(("enabled", "expected"), [(True, True), (False, False)])
 def test_rate_limit_enabled_false_leaves_the_middleware_out(settings, enabled, expected):
-    from salesmcp.web import create_main_app
+    from salesmcp.web.app import create_main_app
 
     app = create_main_app(settings.model_copy(update={"rate_limit_enabled": enabled}))
     assert any(entry.cls is RateLimit for entry in app.user_middleware) is expected

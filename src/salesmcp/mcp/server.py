@@ -12,7 +12,6 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 
 from salesmcp import __version__
-from salesmcp.auth import READ, CallerVerifier, tool_scope
 from salesmcp.config import Settings
 from salesmcp.logs import log_tool_call
 from salesmcp.mcp.customer_tools import register_customer_tools
@@ -21,6 +20,7 @@ from salesmcp.mcp.resources import register_resources
 from salesmcp.mcp.revenue_tools import register_revenue_tools
 from salesmcp.store.base import RevenueSource
 from salesmcp.store.sql_store import SqlStore
+from salesmcp.web.auth import READ, CallerVerifier, tool_scope
 
 INSTRUCTIONS = (
     "Answers questions about customers and sales revenue, and manages customers. Dates are yyyymmdd or "

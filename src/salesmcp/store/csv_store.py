@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from salesmcp.errors import DataFileError
-from salesmcp.memory import release_free_memory
+from salesmcp.malloc_tuning import release_free_memory
 from salesmcp.models import Customer, Revenue, Sale
 from salesmcp.store.base import CityRevenueFromParts, city_key
 

@@ -22,6 +22,7 @@ from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from salesmcp.config import DATA_DIR
 from salesmcp.errors import Unavailable
 from salesmcp.store.csv_store import CsvCustomers, CsvSales
+from salesmcp.store.maintenance import advance_sequences
 from salesmcp.store.schema import customers, orders
 
 log = logging.getLogger(__name__)
@@ -240,19 +241,9 @@ def seed_demo_data(engine: Engine) -> bool:
                 for s in sales
             ],
         )  # fmt: skip
-        _advance_sequences(connection)
+        advance_sequences(connection, ("customers", "orders"))
     log.info("filled the new database with the demo data (%d customers, %d orders)", len(rows), len(sales))
     return True
-
-
-def _advance_sequences(connection) -> None:
-    """PostgreSQL does not move a serial's sequence past explicitly inserted ids: move it."""
-    if connection.dialect.name != "postgresql":
-        return
-    for table in ("customers", "orders"):
-        connection.execute(
-            text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
-        )
 
 
 def open_engine(url: str, seed: bool = True) -> Engine:

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from salesmcp.services.customers import MAX_PAGE
-from salesmcp.web import create_rest_app
+from salesmcp.web.app import create_rest_app
 from tests.integration.catalogue_data import BARE_ORDER, DEMO_ORDER_IDS, ORDERS_2023, WHOLE_ORDER, add_catalogue
 
 PAGE_KEYS = ["total", "limit", "offset", "truncated"]

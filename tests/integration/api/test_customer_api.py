@@ -1,6 +1,6 @@
 import pytest
 
-from salesmcp.api import create_customer_app
+from salesmcp.api.seed000 import create_customer_app
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import create_engine
 
 from salesmcp.store.sql_store import SqlStore
-from salesmcp.web import create_rest_app
+from salesmcp.web.app import create_rest_app
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from sqlalchemy import create_engine, text
 from salesmcp.api.health import Down, NotReady
 from salesmcp.store.database import _alembic_config, create_db_engine, head_revision
 from salesmcp.store.sql_store import SqlStore
-from salesmcp.web import create_rest_app
+from salesmcp.web.app import create_rest_app
 
 UNREACHABLE = "postgresql+psycopg://nobody@127.0.0.1:9/none?connect_timeout=2"
 HEAD = head_revision()

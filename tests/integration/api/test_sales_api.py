@@ -1,6 +1,6 @@
 import pytest
 
-from salesmcp.api import create_sales_app
+from salesmcp.api.seed000 import create_sales_app
 
 
 @pytest.fixture

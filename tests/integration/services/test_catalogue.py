@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 
 from salesmcp.errors import InvalidInput, NotFound
-from salesmcp.services.catalogue import OrderDetail, OrderPage, ProductPage, get_order, list_orders, list_products
 from salesmcp.services.customers import DEFAULT_PAGE, MAX_PAGE, list_customers
+from salesmcp.services.products_orders import OrderDetail, OrderPage, ProductPage, get_order, list_orders, list_products
 from tests.integration.catalogue_data import (
     BARE_ORDER,
     CANCELLED_ORDER,

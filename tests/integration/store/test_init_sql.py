@@ -15,8 +15,8 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
 from salesmcp.store.database import open_engine
-from salesmcp.store.ddl import REGENERATE, head_revision, init_sql
-from salesmcp.store.ddl import main as ddl_main
+from salesmcp.store.init_sql import REGENERATE, head_revision, init_sql
+from salesmcp.store.init_sql import main as ddl_main
 from salesmcp.store.schema import customers, include_object, metadata
 from tests.conftest import MARIADB_ADMIN_URL, ROOT, _scratch_database
 

@@ -3,10 +3,11 @@
 REST, MCP and the CLI call only what this package exports.
 """
 
-from salesmcp.services.generator.admin import Summary, reset, summary, table_counts
+from salesmcp.services.generator.contents import Summary, reset, summary, table_counts
 from salesmcp.services.generator.jobs import follow, follow_async, spawn_worker, start_job
 from salesmcp.services.generator.params import GenerationRequest, build_request
-from salesmcp.services.generator.runs import RunOut, claim_run, get_run, prepare_run
+from salesmcp.services.generator.runs import RunOut, claim_run, get_run
+from salesmcp.services.generator.start import prepare_run
 from salesmcp.services.generator.worker import parse_partition, run_generation
 
 __all__ = [

@@ -14,7 +14,8 @@ import time
 from collections.abc import Awaitable, Callable
 
 from salesmcp.services.generator.params import GenerationRequest
-from salesmcp.services.generator.runs import RunOut, get_run, prepare_run
+from salesmcp.services.generator.runs import RunOut, get_run
+from salesmcp.services.generator.start import prepare_run
 from salesmcp.store.sql_store import SqlStore
 
 FINAL_STATES = ("done", "failed", "interrupted")  # nobody works on it any more

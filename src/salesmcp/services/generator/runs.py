@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import Connection, false, func, insert, select, text, update
+from sqlalchemy import Connection, false, func, select, text, update
 
 from salesmcp.errors import Conflict, NotFound
 from salesmcp.models import plain_schema
@@ -30,9 +30,6 @@ from salesmcp.store.sql_store import SqlStore, utcnow
 ACTIVE = ("queued", "running", "finishing")
 STALE_AFTER = dt.timedelta(seconds=30)
 LOCK_NAME = "salesmcp.generation"
-# Loads of this many orders, ten times what is there or more, build the secondary indexes afterwards.
-DEFER_INDEXES_FROM = 100_000
-ORDER_TABLE_NAMES = ("orders", "order_items", "payments", "shipments")
 
 State = Literal["queued", "running", "finishing", "done", "failed", "interrupted"]
 STATES_DOC = (
@@ -104,13 +101,13 @@ def _interruption(row: Any, now: dt.datetime) -> str | None:
     return None
 
 
-def _state(row: Any, now: dt.datetime) -> str:
+def state_of(row: Any, now: dt.datetime) -> str:
     """The stored status, or 'interrupted' for an active run that nobody works on any more."""
     return "interrupted" if _interruption(row, now) else row.status
 
 
 def is_interrupted(row: Any) -> bool:
-    return _state(row, utcnow()) == "interrupted"
+    return state_of(row, utcnow()) == "interrupted"
 
 
 def run_out(row: Any, now: dt.datetime | None = None) -> RunOut:
@@ -143,7 +140,7 @@ def active_run(connection: Connection) -> Any:
     """The run some process is working on now (queued, running or finishing, and not interrupted)."""
     now = utcnow()
     for row in connection.execute(select(runs).where(runs.c.status.in_(ACTIVE)).order_by(runs.c.id)):
-        if _state(row, now) != "interrupted":
+        if state_of(row, now) != "interrupted":
             return row
     return None
 
@@ -165,63 +162,14 @@ def plan_of(row: Any) -> Plan:
     return Plan(request_of(row), Bases(**{k: int(v) for k, v in row.bases.items()}))
 
 
-def _bases(connection: Connection) -> Bases:
+def current_bases(connection: Connection) -> Bases:
     tables = {table.name: table for table in metadata.sorted_tables}
     return Bases(**{name: int(connection.execute(select(func.max(tables[name].c.id))).scalar() or 0)
                     for name in Bases.__dataclass_fields__})  # fmt: skip
 
 
-def prepare_run(store: SqlStore, request: GenerationRequest, join: bool = False) -> tuple[RunOut, bool]:
-    """Find or create the run for ``request``; returns it and whether work remains to be done.
-
-    Mode once: an identical request already done is returned as it is; one that failed or was
-    interrupted is taken up again (its worker skips what is written). Mode replace resets first (so
-    it always makes the data anew). A run in progress makes this a Conflict, unless ``join`` (a
-    partition joining its own run).
-    """
-    key = None if request.mode == "append" else request.fingerprint()
-    if request.mode == "replace":
-        from salesmcp.services.generator.admin import reset
-
-        reset(store)  # a Conflict while a run is in progress; empties generation_runs too
-    with _starting(store) as connection:  # check and create as one step: one generation at a time
-        running = active_run(connection)
-        if running is not None and not (join and key is not None and running.run_key == key):
-            raise busy(running)
-        if key is not None:
-            existing = connection.execute(select(runs).where(runs.c.run_key == key)).first()
-            if existing is not None:
-                if existing.status == "done":
-                    return run_out(existing), False
-                if existing.status == "failed" or _state(existing, utcnow()) == "interrupted":
-                    connection.execute(
-                        update(runs).where(runs.c.id == existing.id)
-                        .values(status="queued", error=None, heartbeat_at=utcnow())
-                    )  # fmt: skip
-                return run_out(fetch_run(connection, existing.id)), True
-        bases = _bases(connection)
-        there = connection.execute(select(func.count()).select_from(metadata.tables["orders"])).scalar_one()
-        defer = (
-            request.rows >= DEFER_INDEXES_FROM
-            and request.rows >= 10 * there  # building them afresh costs less than keeping them up to date
-        )
-        now = utcnow()
-        values = {
-            "run_key": key, "mode": request.mode, "seed": request.seed, "rows_requested": request.rows,
-            "start_date": request.start_date, "end_date": request.end_date, "locale": request.locale,
-            "status": "queued", "progress": 0, "params": request.model_dump(mode="json"), "bases": bases.as_dict(),
-            "deferred_indexes": defer, "started_at": now, "heartbeat_at": now,
-        }  # fmt: skip
-        run_id = connection.execute(insert(runs).values(**values)).inserted_primary_key[0]
-    if defer:
-        from salesmcp.services.generator.admin import drop_order_indexes
-
-        drop_order_indexes(store)
-    return get_run(store, int(run_id)), True
-
-
 @contextmanager
-def _starting(store: SqlStore) -> Iterator[Connection]:
+def starting(store: SqlStore) -> Iterator[Connection]:
     """A transaction that no other process starting a run can interleave with (a database-wide lock).
 
     PostgreSQL: an advisory lock held to the commit. MySQL/MariaDB: a named lock released after the

@@ -19,7 +19,6 @@ from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from salesmcp.errors import InvalidInput, SalesmcpError
-from salesmcp.services.generator import admin
 from salesmcp.services.generator.load import Prepared, Writer, bulk_session, prepare
 from salesmcp.services.generator.make import CUSTOMER_BLOCK, ORDER_BLOCK, PRODUCT_BLOCK, Chunk, Plan
 from salesmcp.services.generator.runs import (
@@ -33,6 +32,7 @@ from salesmcp.services.generator.runs import (
     set_status,
     this_worker,
 )
+from salesmcp.store import maintenance
 from salesmcp.store.schema import customers, order_items, orders, payments, products, shipments
 from salesmcp.store.sql_store import SqlStore, utcnow
 
@@ -196,13 +196,14 @@ def finish(store: SqlStore, run_id: int, plan: Plan) -> bool:
             set_status(connection, run_id, "finishing")
 
     if row.deferred_indexes:
-        admin.create_order_indexes(store, beat)
+        maintenance.create_order_indexes(store, beat)
     if store.engine.dialect.name == "mysql":
         _check_references(store, plan)  # written without per-row foreign-key checks (see load.bulk_session)
     _settle_stock(store, plan)
     beat()
-    _advance_sequences(store)
-    admin.analyze(store)
+    with store.transaction() as connection:
+        maintenance.advance_sequences(connection)
+    maintenance.analyze(store)
     counts = _counts(store, plan)
     with store.transaction() as connection:
         set_status(connection, run_id, "done", counts=counts, finished_at=utcnow())
@@ -269,20 +270,6 @@ def _settle_stock(store: SqlStore, plan: Plan) -> None:
             update(products).where(products.c.id == bindparam("pid")).values(stock=bindparam("new_stock")),
             [{"pid": lo + i, "new_stock": int(s)} for i, s in enumerate(stock.tolist())],
         )
-
-
-def _advance_sequences(store: SqlStore) -> None:
-    """PostgreSQL's serials do not follow explicit ids: move them past the largest."""
-    if store.engine.dialect.name != "postgresql":
-        return
-    from sqlalchemy import text
-
-    with store.transaction() as connection:
-        for table in ("customers", "products", "orders", "order_items", "payments", "shipments"):
-            connection.execute(
-                text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                     f"GREATEST((SELECT max(id) FROM {table}), 1))")
-            )  # fmt: skip
 
 
 def _counts(store: SqlStore, plan: Plan) -> dict[str, int]:

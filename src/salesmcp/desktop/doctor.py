@@ -25,8 +25,8 @@ from typing import IO, Any
 import anyio
 import httpx
 
-from salesmcp import desktop
 from salesmcp.config import Settings, normalise_database_url
+from salesmcp.desktop import config as desktop
 
 TIMEOUT = 20.0
 TAIL_LINES = 8

@@ -8,9 +8,9 @@ from pydantic import ConfigDict, Field
 
 from salesmcp.api.common import COMMON_ERRORS, RequestModel, error_responses, extension, json_response
 from salesmcp.dates import DATE_PATTERN, DATE_RULE
-from salesmcp.services import catalogue as service
-from salesmcp.services.catalogue import MAX_ORDER_ID, OrderDetail, OrderPage, ProductPage
+from salesmcp.services import products_orders as service
 from salesmcp.services.customers import DEFAULT_PAGE, MAX_OFFSET, MAX_PAGE
+from salesmcp.services.products_orders import MAX_ORDER_ID, OrderDetail, OrderPage, ProductPage
 from salesmcp.store.schema import ORDER_STATUSES
 from salesmcp.store.sql_store import SqlStore
 from salesmcp.validation import Text, any_case

@@ -21,18 +21,16 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 
 from salesmcp import __version__
-from salesmcp.api import catalogue, customer_records, generation, health
-from salesmcp.api import customers as seed_customer_routes
-from salesmcp.api import sales as seed_sales_routes
+from salesmcp.api import customers, generation, health, products_orders, seed_customers, seed_sales
 from salesmcp.api.common import MAX_REQUEST_BYTES, create_base_app, document_unavailable, json_response
-from salesmcp.auth import RequireScope, document_access, protected_resource_metadata
 from salesmcp.config import Settings
-from salesmcp.cors import cors_middleware
 from salesmcp.mcp import build_server
-from salesmcp.metrics import Metrics, multiprocess_dir, multiprocess_mode
-from salesmcp.ratelimit import RateLimit, document_limits
-from salesmcp.servers import AsgiAccessLog
 from salesmcp.store.sql_store import SqlStore, open_store
+from salesmcp.web.access_log import AsgiAccessLog
+from salesmcp.web.auth import RequireScope, document_access, protected_resource_metadata
+from salesmcp.web.cors import cors_middleware
+from salesmcp.web.ratelimit import RateLimit, document_limits
+from salesmcp.web.telemetry import Metrics, multiprocess_dir, multiprocess_mode
 
 log = logging.getLogger(__name__)
 MCP_PATH = "/mcp"
@@ -54,7 +52,7 @@ def create_rest_app(settings: Settings, store: SqlStore, tools: Sequence[str]) -
     app.extensions.update(
         {"salesmcp.customers": store, "salesmcp.sales": store, "salesmcp.records": store, "salesmcp.settings": settings}
     )
-    blueprints = (seed_customer_routes.bp, seed_sales_routes.bp, customer_records.bp, catalogue.bp, generation.bp)
+    blueprints = (seed_customers.bp, seed_sales.bp, customers.bp, products_orders.bp, generation.bp)
     for blueprint in (*blueprints, health.bp):
         app.register_api(blueprint)
 
@@ -202,4 +200,4 @@ def serve(settings: Settings) -> None:
     if settings.database_url:
         os.environ["DATABASE_URL"] = settings.database_url
     with multiprocess_dir():  # before the workers start: prometheus-client chooses its mode on import
-        uvicorn.run("salesmcp.web:app_factory", factory=True, workers=workers, **options)
+        uvicorn.run("salesmcp.web.app:app_factory", factory=True, workers=workers, **options)

@@ -6,7 +6,7 @@ the schema current and creates nothing again. The demo data is what the server p
 it creates (``seed_demo_data``), so both ways give the same database. Regenerate it after any
 schema change with::
 
-    python -m salesmcp.store.ddl -o db/init.sql
+    python -m salesmcp.store.init_sql -o db/init.sql
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from sqlalchemy.schema import CreateIndex, CreateTable, ExecutableDDLElement
 from salesmcp.store.database import MIGRATIONS, open_engine
 from salesmcp.store.schema import metadata
 
-REGENERATE = "python -m salesmcp.store.ddl -o db/init.sql"
+REGENERATE = "python -m salesmcp.store.init_sql -o db/init.sql"
 DIALECTS = ("mysql", "mariadb")
 TABLE_OPTIONS = "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
 # Alembic's own bookkeeping table, as alembic.runtime.migration.MigrationContext defines it.
@@ -133,7 +133,7 @@ def _defaults_to_now(column: Column) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m salesmcp.store.ddl", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m salesmcp.store.init_sql", description=__doc__.splitlines()[0])
     parser.add_argument("-o", "--output", type=Path, help="write to this file (UTF-8) instead of stdout")
     parser.add_argument("--dialect", choices=DIALECTS, default="mysql")
     parser.add_argument("--no-demo-data", action="store_true", help="the schema only, without the demo data")

@@ -14,7 +14,7 @@ from pydantic import ConfigDict, Field, field_validator, model_validator
 from salesmcp.api.common import COMMON_ERRORS, RequestModel, error_responses, extension, json_response
 from salesmcp.dates import DateParam, parse_period
 from salesmcp.errors import InvalidInput
-from salesmcp.memory import release_free_memory
+from salesmcp.malloc_tuning import release_free_memory
 from salesmcp.models import money_json
 from salesmcp.store.base import SalesReader
 from salesmcp.validation import text

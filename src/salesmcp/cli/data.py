@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from salesmcp.cli import _open_database, main, main_database_option
+from salesmcp.cli._common import main_database_option, open_database
 
 if TYPE_CHECKING:
     from rich.progress import TaskID
@@ -24,7 +24,7 @@ EXPORT_FORMATS = ("seed000", "csv", "parquet")
 EXPORT_TABLES = ("products", "customers", "orders", "order_items", "payments", "shipments")
 
 
-@main.command("export")
+@click.command("export")
 @click.option(
     "--format",
     "fmt",
@@ -59,7 +59,7 @@ def export(fmt: str, out: Path, tables: tuple[str, ...], batch_size: int, databa
     from salesmcp.errors import InvalidInput
     from salesmcp.services.exports import export_database
 
-    _, store = _open_database(database_url)
+    _, store = open_database(database_url)
     names = [name.strip() for value in tables for name in value.split(",") if name.strip()]
     try:
         with _progress_bar() as progress:
@@ -106,7 +106,7 @@ def _set_values(pairs: tuple[str, ...]) -> dict[str, str]:
     return values
 
 
-@main.command("generate")
+@click.command("generate")
 @click.option("--rows", type=int, help="Orders to make (default 1000); customers and products scale with it.")
 @click.option("--seed", type=int, help="Random seed (env DATA_SEED, default 42): the same seed, the same data.")
 @click.option("--start-date", help="First order date, YYYY-MM-DD or yyyymmdd (default 2025-01-01).")
@@ -123,7 +123,7 @@ def _set_values(pairs: tuple[str, ...]) -> dict[str, str]:
     "settings_",
     multiple=True,
     metavar="NAME=VALUE",
-    help="Any other generation parameter (repeatable), e.g. --set cancel_rate=0.1 (see README).",
+    help="Any other generation parameter (repeatable), e.g. --set cancel_rate=0.1 (see docs/generator.md).",
 )
 @click.option("--batch-size", type=int, help="Orders per transaction (env DEFAULT_BATCH_SIZE, default 10000).")
 @click.option("--workers", type=int, default=1, show_default=True, help="Processes writing partitions in parallel.")
@@ -139,7 +139,7 @@ def generate(
     """Fill the database with synthetic e-commerce data: products, customers, orders, lines, payments, shipments."""
     from salesmcp.services import generator
 
-    settings, store = _open_database(database_url)
+    settings, store = open_database(database_url)
     batch = batch_size or settings.default_batch_size
     if batch < 1:
         raise click.BadParameter("must be at least 1", param_hint="'--batch-size'")
@@ -245,14 +245,14 @@ def _generation_bar(total: int, quiet: bool) -> Iterator[Callable[[int], None]]:
         yield lambda n: bar.update(task, advance=n)
 
 
-@main.command("reset")
+@click.command("reset")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @main_database_option
 def reset(yes: bool, database_url: str | None) -> None:
     """Empty every table (foreign-key-safe order, id sequences restarted; the schema stays)."""
     from salesmcp.services import generator
 
-    _, store = _open_database(database_url)
+    _, store = open_database(database_url)
     where = store.engine.url.render_as_string(hide_password=True)
     if not yes:
         click.confirm(f"Delete every row of every table in {where}?", abort=True, err=True)
@@ -260,11 +260,11 @@ def reset(yes: bool, database_url: str | None) -> None:
     click.echo(f"reset_complete: {', '.join(f'{name} {count}' for name, count in counts.items())}")
 
 
-@main.command("summary")
+@click.command("summary")
 @main_database_option
 def summary(database_url: str | None) -> None:
     """Rows per table, the last generated window and the last run's state, as JSON."""
     from salesmcp.services import generator
 
-    _, store = _open_database(database_url)
+    _, store = open_database(database_url)
     click.echo(generator.summary(store).model_dump_json(indent=2))

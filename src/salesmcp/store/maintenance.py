@@ -1,54 +1,24 @@
-"""Emptying the database, describing it, and the secondary indexes a large load builds afterwards."""
+"""Database upkeep behind the data: emptying every table, the order tables' secondary indexes and foreign
+keys (dropped before a large load, built after), planner statistics, and serial sequences."""
 
 from __future__ import annotations
 
-import datetime as dt
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, Field
-from sqlalchemy import func, select, text
+from sqlalchemy import Connection, ForeignKeyConstraint, Index, text
 
-from salesmcp.services.generator.runs import RunOut, active_run, busy, latest_run, run_out
-from salesmcp.store.schema import TABLES_CHILD_FIRST, generation_runs, metadata
-from salesmcp.store.sql_store import SqlStore
+from salesmcp.store.schema import TABLES_CHILD_FIRST, metadata
+
+if TYPE_CHECKING:  # the store opens engines with store.database, which seeds through advance_sequences here
+    from salesmcp.store.sql_store import SqlStore
 
 DATA_TABLES = ("products", "customers", "orders", "order_items", "payments", "shipments")
 ORDER_TABLE_NAMES = ("orders", "order_items", "payments", "shipments")
 
 
-class Summary(BaseModel):
-    counts: dict[str, int] = Field(description="rows per table")
-    last_window: dict[str, dt.date] | None = Field(description="start_date and end_date of the last finished run")
-    last_run: RunOut | None = Field(description="the newest run, whatever its state")
-
-
-def table_counts(store: SqlStore) -> dict[str, int]:
-    tables = {table.name: table for table in metadata.sorted_tables}
-    with store.reading() as connection:
-        return {name: int(connection.execute(select(func.count()).select_from(tables[name])).scalar_one())
-                for name in (*DATA_TABLES, "generation_runs")}  # fmt: skip
-
-
-def summary(store: SqlStore) -> Summary:
-    counts = table_counts(store)
-    with store.reading() as connection:
-        last = latest_run(connection)
-        done = connection.execute(
-            select(generation_runs.c.start_date, generation_runs.c.end_date)
-            .where(generation_runs.c.status == "done").order_by(generation_runs.c.id.desc()).limit(1)
-        ).first()  # fmt: skip
-    window = {"start_date": done.start_date, "end_date": done.end_date} if done else None
-    return Summary(counts=counts, last_window=window, last_run=run_out(last) if last else None)
-
-
-def reset(store: SqlStore) -> dict[str, int]:
-    """Empty every table in foreign-key-safe order and restart the id sequences; the schema stays.
-
-    Refused (Conflict) while a generation is running. Returns the counts after the reset.
-    """
-    with store.transaction() as connection:
-        running = active_run(connection)
-        if running is not None:
-            raise busy(running)
+def empty_tables(store: SqlStore) -> None:
+    """Delete every row of every table in foreign-key-safe order and restart the id sequences."""
     names = [table.name for table in TABLES_CHILD_FIRST]
     dialect = store.engine.dialect.name
     with store.transaction() as connection:
@@ -66,16 +36,25 @@ def reset(store: SqlStore) -> dict[str, int]:
                 connection.execute(table.delete())
             if connection.execute(text("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'")).first():
                 connection.execute(text("DELETE FROM sqlite_sequence"))
-    create_order_indexes(store)  # a run that stopped while they were deferred left them out
-    return table_counts(store)
 
 
-def _order_indexes():
+def advance_sequences(connection: Connection, tables: tuple[str, ...] = DATA_TABLES) -> None:
+    """PostgreSQL's serials do not follow explicitly inserted ids: move each past the table's largest id."""
+    if connection.dialect.name != "postgresql":
+        return
+    for table in tables:
+        connection.execute(
+            text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                 f"GREATEST((SELECT max(id) FROM {table}), 1))")
+        )  # fmt: skip
+
+
+def _order_indexes() -> list[Index]:
     tables = {table.name: table for table in metadata.sorted_tables}
     return [index for name in ORDER_TABLE_NAMES for index in sorted(tables[name].indexes, key=lambda i: i.name)]
 
 
-def _order_foreign_keys():
+def _order_foreign_keys() -> list[ForeignKeyConstraint]:
     """The order tables' foreign keys. PostgreSQL checks each row's with a row lock on the parent (a
     product is locked by thousands of lines); InnoDB keeps an index for each. A large load drops them
     with the secondary indexes and adds them afterwards: PostgreSQL validates every row in one pass,
@@ -86,7 +65,7 @@ def _order_foreign_keys():
     ]
 
 
-def _existing_foreign_keys(connection) -> set[str]:
+def _existing_foreign_keys(connection: Connection) -> set[str]:
     from sqlalchemy import inspect
 
     inspector = inspect(connection)
@@ -106,7 +85,7 @@ def drop_order_indexes(store: SqlStore) -> None:
             index.drop(connection, checkfirst=True)
 
 
-def create_order_indexes(store: SqlStore, beat=lambda: None) -> None:
+def create_order_indexes(store: SqlStore, beat: Callable[[], None] = lambda: None) -> None:
     """Build whatever of the order tables' indexes and foreign keys is missing (idempotent)."""
     for index in _order_indexes():
         with store.transaction() as connection:

@@ -16,7 +16,7 @@ from salesmcp.dates import parse_date
 from salesmcp.errors import InvalidInput, NotFound
 from salesmcp.models import Money, plain_schema, plain_schema_of
 from salesmcp.services.customers import DEFAULT_PAGE, page_window
-from salesmcp.store import catalogue as queries
+from salesmcp.store import products_orders as queries
 from salesmcp.store.schema import ORDER_STATUSES
 from salesmcp.store.sql_store import SqlStore
 

@@ -30,9 +30,9 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from salesmcp.api.common import MAX_REQUEST_BYTES, error_body, error_response, operations
-from salesmcp.auth import ADMIN, OPEN_PATHS, READ, WRITE, rest_scope
-from salesmcp.auth import TOOL_SCOPES as _TOOL_SCOPES
 from salesmcp.config import Settings
+from salesmcp.web.auth import ADMIN, OPEN_PATHS, READ, WRITE, rest_scope
+from salesmcp.web.auth import TOOL_SCOPES as _TOOL_SCOPES
 
 log = logging.getLogger(__name__)
 
