@@ -92,11 +92,11 @@ async def middleware_cost(requests: int) -> dict[str, float]:
     from salesmcp.config import Settings
     from salesmcp.logs import access_log, log_handler
     from salesmcp.web.access_log import AsgiAccessLog
-    from salesmcp.web.app import create_rest_app, route_names
+    from salesmcp.web.app import create_rest_app, routes_of
     from salesmcp.web.telemetry import Metrics
 
     # The main server's own route namer, over its Flask routes (building them never touches a database).
-    route_of = route_names(create_rest_app(Settings(_env_file=None), None, []), {"/mcp", "/metrics"})
+    route_of = routes_of(create_rest_app(Settings(_env_file=None), None, [])).find
 
     nothing = nothing_app
     scope = {"type": "http", "method": "GET", "path": "/customers/012", "query_string": b"", "headers": [],

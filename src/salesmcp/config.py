@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from salesmcp.errors import InvalidInput
+from salesmcp.scopes import ADMIN, ApiToken, expand, parse_api_tokens
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -32,7 +34,7 @@ class Settings(BaseSettings):
     web_threads: int = Field(8, ge=1, le=256, description="worker threads of each HTTP server")
     log_level: str = "INFO"
     log_format: str = Field("text", description="text (readable lines) or json (one object per line, with request_id)")
-    debug: bool = False
+    debug: bool = Field(False, description="debug mode: LOG_LEVEL=DEBUG unless LOG_LEVEL is set")
 
     # The database (seed 001 / 002): DATABASE_URL wins, then MYSQL_HOST and friends, then DB_PATH.
     database_url: str | None = Field(None, description="SQLAlchemy URL: sqlite:///…, mysql://…, postgresql://…")
@@ -50,7 +52,9 @@ class Settings(BaseSettings):
     allowed_hosts: str = Field("", description="extra Host header values accepted by /mcp, comma-separated")
     api_token: str | None = Field(None, description="bearer token the main server requires (except / and /health)")
     allow_unauthenticated: bool = Field(False, description="serve on a non-loopback address without a token source")
-    api_tokens: str = Field("", description="several tokens with scopes: token:read+write,token2:admin")
+    api_tokens: Annotated[list[ApiToken], NoDecode] = Field(
+        default_factory=list, description="several tokens with scopes: token:read+write,token2:admin"
+    )
     oauth_issuer: str | None = Field(None, description="issuer (iss) of the OAuth access tokens (JWTs) accepted")
     oauth_audience: str | None = Field(None, description="audience (aud) those JWTs must carry")
     oauth_jwks_url: str | None = Field(None, description="JWKS URL of the issuer's signing keys")
@@ -119,18 +123,27 @@ class Settings(BaseSettings):
             raise ValueError("must start with redis://, rediss:// or redis+unix://")
         return value or None
 
-    @field_validator("api_tokens")
+    @field_validator("api_tokens", mode="before")
     @classmethod
-    def _api_tokens(cls, value: str) -> str:
-        from salesmcp.web.auth import parse_api_tokens  # auth imports this module
+    def _api_tokens(cls, value: object) -> object:
+        return parse_api_tokens(value) if isinstance(value, str) else value
 
-        parse_api_tokens(value)
-        return value
+    @property
+    def tokens(self) -> list[ApiToken]:
+        """Every API token this server accepts, with its scopes (API_TOKEN's hold them all)."""
+        every = [ApiToken(self.api_token, tuple(expand([ADMIN])))] if self.api_token else []
+        return every + self.api_tokens
 
     @field_validator("oauth_issuer", "oauth_audience", "oauth_jwks_url", "public_url")
     @classmethod
     def _empty_is_unset(cls, value: str | None) -> str | None:
         return value.strip() or None if value is not None else None
+
+    @model_validator(mode="after")
+    def _debug_logs_everything(self) -> Settings:
+        if self.debug and "log_level" not in self.model_fields_set:
+            self.log_level = "DEBUG"
+        return self
 
     @model_validator(mode="after")
     def _oauth_complete(self) -> Settings:
@@ -182,7 +195,7 @@ class Settings(BaseSettings):
     @property
     def has_token_source(self) -> bool:
         """Whether anything can authenticate a caller: API_TOKEN, API_TOKENS or the OAuth settings."""
-        return bool(self.api_token or self.api_tokens.strip() or self.oauth_jwks_url)
+        return bool(self.api_token or self.api_tokens or self.oauth_jwks_url)
 
     def check_exposure(self, token_supported: bool) -> None:
         """Refuse to serve a non-loopback address to anyone unless a token source is set or that is asked for."""

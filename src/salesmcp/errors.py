@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class SalesmcpError(Exception):
     """Base class: a message meant for the person or model that made the request."""
@@ -16,6 +18,11 @@ class SalesmcpError(Exception):
 
     def as_dict(self) -> dict[str, str | None]:
         return {"code": self.code, "message": self.message, "field": self.field}
+
+
+def error_body(code: str, message: str, field: str | None = None) -> dict[str, dict[str, str | None]]:
+    """The one error shape of every HTTP answer: ``{"error": {"code", "message", "field"}}``."""
+    return {"error": {"code": code, "message": message, "field": field}}
 
 
 class InvalidInput(SalesmcpError):
@@ -50,3 +57,15 @@ class DataFileError(SalesmcpError):
     """A data file cannot be read or does not have the expected format."""
 
     code = "bad_data_file"
+
+
+def error_response(description: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    """The same shape as an OpenAPI response object (``ErrorResponse``), with these documented headers."""
+    response: dict[str, Any] = {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}},
+    }
+    if headers:
+        schema = {"type": "string"}
+        response["headers"] = {name: {"description": text, "schema": schema} for name, text in headers.items()}
+    return response

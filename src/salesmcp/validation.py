@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, Field, ValidationError
+from pydantic.json_schema import JsonDict
 
 from salesmcp.errors import InvalidInput
 
@@ -21,6 +22,23 @@ TEXT_PATTERN = rf"^{_ALLOWED}*$"
 NONBLANK_TEXT_PATTERN = rf"^{_ALLOWED}*[^\s\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]{_ALLOWED}*$"
 TEXT_RULE = "must not contain control characters, lone surrogates or bidirectional overrides"
 MAX_TEXT = 200
+MAX_REQUEST_BYTES = 1024 * 1024  # a larger request body is refused with 413 before it is read
+MAX_JSON_DEPTH = 32  # arrays/objects nested deeper than this are refused with 400
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_JSON_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def json_depth(text: str | bytes) -> int:
+    """How deeply arrays and objects nest in a JSON text (strings skipped), without parsing it."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", errors="replace")
+    depth = deepest = 0
+    for bracket in _JSON_BRACKET.finditer(_JSON_STRING.sub("", text)):
+        depth += 1 if bracket.group() in "[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
 _REFUSED = re.compile(f"[\x00-\x1f\x7f-\x9f\ud800-\udfff{_BIDI_CONTROLS}]")
 
 
@@ -38,7 +56,7 @@ def _clean_text(value: str) -> str:
 def text(max_length: int = MAX_TEXT, min_length: int = 0, **field: Any) -> Any:
     """A text field of a request model: printable (see TEXT_RULE) and at most ``max_length`` long."""
     pattern = NONBLANK_TEXT_PATTERN if min_length else TEXT_PATTERN
-    extra = {"pattern": pattern}
+    extra: JsonDict = {"pattern": pattern}
     limits = Field(min_length=min_length or None, max_length=max_length, json_schema_extra=extra, **field)
     return Annotated[str, BeforeValidator(_at_most(max_length)), limits, AfterValidator(_clean_text)]
 

@@ -39,23 +39,65 @@ def _imports_salesmcp(python: Path | str) -> bool:
     return done.returncode == 0
 
 
+def _base_interpreter() -> str:
+    """The interpreter this run's venv was made from, or this run's own when it is in none.
+
+    A venv made from inside a venv is made from the base interpreter anyway (Python 3.11+), but
+    naming it keeps Python 3.10 on macOS and Linux (whose ``sys._base_executable`` is the venv's
+    python) from making a venv of a venv."""
+    if sys.prefix == sys.base_prefix:
+        return sys.executable
+    base = getattr(sys, "_base_executable", "")
+    if base and not Path(base).is_relative_to(sys.prefix):
+        return base
+    prefix = Path(sys.base_prefix)
+    version = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    names = ["python.exe"] if os.name == "nt" else [f"bin/python{version}", "bin/python3"]
+    return next((str(prefix / name) for name in names if (prefix / name).is_file()), sys.executable)
+
+
+def _site_dirs_of_this_run() -> list[Path]:
+    """Where this run imports salesmcp and its dependencies from: the folder salesmcp is imported from
+    (an editable install's src, or site-packages), then this interpreter's site-packages, a venv's
+    as well as a plain interpreter's, and the user's when it is enabled."""
+    import site
+
+    import salesmcp
+
+    dirs = [Path(salesmcp.__file__).resolve().parent.parent, *map(Path, site.getsitepackages())]
+    if site.ENABLE_USER_SITE:
+        dirs.append(Path(site.getusersitepackages()))
+    return list(dict.fromkeys(folder for folder in dirs if folder.is_dir()))
+
+
 @pytest.fixture(scope="module")
 def venv_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The ``python`` of a user's venv: salesmcp is installed in it, not in the interpreter its link leads to.
 
     ``python -m venv .venv`` links .venv's python to the interpreter it was made from, and the user
-    installs salesmcp into .venv only. The interpreter of this test run has salesmcp too, so the
+    installs salesmcp into .venv only. The interpreter behind this run may have salesmcp too, so the
     venv's link is pointed instead at an interpreter in an environment of its own without salesmcp
-    (a ``venv --copies`` without site packages), while the venv sees salesmcp and its dependencies
-    through this run's site-packages (``--system-site-packages``). Offline, well under a second.
+    (a ``venv --copies`` without site packages). The venv sees salesmcp and its dependencies where
+    this run does, through a ``.pth`` file in its own site-packages that adds this run's site
+    folders (their ``.pth`` files, an editable install's included), as ``pip install`` into .venv
+    would: whatever runs the tests, a venv (the README's way), a plain interpreter, on Windows too.
+    ``--system-site-packages`` would not do: in a venv it shows the base interpreter's
+    site-packages, not this venv's. Offline, well under a second.
     """
     folder = tmp_path_factory.mktemp("venvs")
+    base_interpreter = _base_interpreter()
     venv = folder / ".venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", "--system-site-packages", str(venv)], check=True)
+    subprocess.run([base_interpreter, "-m", "venv", "--without-pip", str(venv)], check=True)
     python = _venv_python(venv)
+    purelib = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+        env=BARE_ENV, capture_output=True, text=True, check=True, timeout=TIMEOUT,
+    ).stdout.strip()  # fmt: skip
+    lines = [f"import site; site.addsitedir({str(site_dir)!r})" for site_dir in _site_dirs_of_this_run()]
+    (Path(purelib) / "_salesmcp_under_test.pth").write_text("\n".join(lines) + "\n", encoding="utf-8")
     if os.name != "nt":  # on Windows a venv's python.exe is a file of its own: nothing to resolve
         base = folder / "base"
-        subprocess.run([sys.executable, "-m", "venv", "--without-pip", "--copies", str(base)], check=True)
+        subprocess.run([base_interpreter, "-m", "venv", "--without-pip", "--copies", str(base)], check=True)
         base_python = _venv_python(base).resolve()
         for link in python.parent.glob("python*"):
             link.unlink()

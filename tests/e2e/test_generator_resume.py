@@ -16,7 +16,7 @@ import psutil
 import pytest
 from sqlalchemy import Engine, func, inspect, select, text
 
-from salesmcp.services.generator.runs import DEFER_INDEXES_FROM
+from salesmcp.services.generator.start import DEFER_INDEXES_FROM
 from salesmcp.store.database import create_db_engine
 from salesmcp.store.schema import generation_runs, order_items, orders, payments, shipments
 from tests.conftest import emptied_database, start_server

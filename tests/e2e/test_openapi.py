@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +16,7 @@ import pytest
 from tests.conftest import Server, start_server
 
 SCHEMATHESIS_TIMEOUT = 180.0
-MAX_EXAMPLES = 30  # per operation and phase: the whole run takes about 15 s
+MAX_EXAMPLES = 40  # per operation and phase: the whole run takes about 40 s
 
 # Rules a schema cannot state: a start date after the end date, or the 31st of a 30-day month, is a
 # 400 although each value alone matches its documented pattern. Only these operations may answer a
@@ -75,7 +77,7 @@ def _schemathesis(url: str, tmp_path: Path, config: str, *options: str) -> subpr
     command = [
         *(sys.executable, "-m", "schemathesis.cli", "--config-file", str(config_file), "run"),
         *(f"{url}/openapi.json", "--checks", "all", "--max-examples", str(MAX_EXAMPLES)),
-        *("--seed", "20261124", "--request-timeout", "10", *options),
+        *("--seed", "1", "--request-timeout", "10", *options),
     ]
     return subprocess.run(
         command, cwd=tmp_path, capture_output=True, text=True, timeout=SCHEMATHESIS_TIMEOUT, encoding="utf-8"
@@ -116,6 +118,36 @@ def test_the_document_says_what_this_configuration_enforces(main_server: Server,
     assert "security" not in document["paths"]["/health"]["get"]
     rows = next(parameter for parameter in generate["parameters"] if parameter["name"] == "rows")
     assert rows["schema"]["maximum"] == GENERATE_MAX_ROWS
+
+
+def test_the_document_states_the_rules_the_server_enforces(main_server: Server) -> None:
+    """What schemathesis found once: a rule the server enforced that the document did not say."""
+    _, document = _get(f"{main_server.url}/openapi.json")
+    for path in ("/sales", "/sales/revenue", "/orders"):  # a rule between two fields: the documented 400
+        assert "start_date is after end_date" in document["paths"][path]["get"]["responses"]["400"]["description"]
+    revenue = document["paths"]["/sales/revenue"]["get"]["parameters"]
+    custid = next(parameter for parameter in revenue if parameter["name"] == "custid")
+    assert custid["schema"]["items"]["minLength"] == 1  # `custid=&custid=` is invalid by the document too
+    generate = document["paths"]["/generate"]["post"]
+    locale = next(parameter for parameter in generate["parameters"] if parameter["name"] == "locale")
+    pattern = re.compile(locale["schema"]["pattern"])
+    assert pattern.fullmatch("nl_NL:3,de_DE:1") and pattern.fullmatch("en_US")
+    assert not pattern.fullmatch("xx_XX") and not pattern.fullmatch("nl_NL:0") and not pattern.fullmatch("nl_NL:1e3")
+
+
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [("/sales/revenue?start_date=20260101&end_date=20260131&custid=&custid=", "custid"),
+     ("/sales?start_date=20260101&end_date=20260131&custid=%20", "custid"),
+     ("/sales?start_date=20260201&end_date=20260101", "start_date")],
+)  # fmt: skip
+def test_what_the_document_refuses_the_server_refuses_naming_the_field(
+    main_server: Server, path: str, field: str
+) -> None:
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        _get(f"{main_server.url}{path}")
+    assert refused.value.code == 400
+    assert json.load(refused.value)["error"]["field"] in (field, "end_date")
 
 
 def test_schemathesis_finds_no_failures(main_server: Server, tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.testclient import TestClient
 
+from salesmcp.config import Settings
 from salesmcp.logs import log_handler
 from salesmcp.store.sql_store import open_store
 from salesmcp.web.app import create_main_app
@@ -59,7 +60,8 @@ def client_for(settings):
 
     def make(**changes) -> TestClient:
         client = TestClient(
-            create_main_app(settings.model_copy(update=changes), store), base_url="http://127.0.0.1:8080"
+            create_main_app(Settings.model_validate({**settings.model_dump(), **changes}), store),
+            base_url="http://127.0.0.1:8080",
         )
         clients.append(client.__enter__())
         return client

@@ -1,4 +1,4 @@
-"""The scope table, API_TOKENS syntax, the OAuth settings and the exposure rule."""
+"""Scopes and API_TOKENS, what every route and tool declares, the OAuth settings and the exposure rule."""
 
 from __future__ import annotations
 
@@ -10,20 +10,11 @@ from pydantic import ValidationError
 from salesmcp.config import Settings
 from salesmcp.errors import InvalidInput
 from salesmcp.mcp import build_server
+from salesmcp.scopes import ADMIN, READ, UNDECLARED, WRITE, ApiToken, expand, parse_api_tokens
 from salesmcp.store.csv_store import CsvStore
-from salesmcp.web.app import create_rest_app
-from salesmcp.web.auth import (
-    ADMIN,
-    READ,
-    REST_SCOPES,
-    TOOL_SCOPES,
-    WRITE,
-    CallerVerifier,
-    expand,
-    is_open,
-    parse_api_tokens,
-    rest_scope,
-)
+from salesmcp.web.app import create_rest_app, routes_of
+from salesmcp.web.auth import CallerVerifier
+from salesmcp.web.routes import OPEN_PREFIXES
 
 
 def test_scopes_nest_admin_over_write_over_read() -> None:
@@ -34,11 +25,16 @@ def test_scopes_nest_admin_over_write_over_read() -> None:
 
 def test_api_tokens_carry_their_scopes_and_a_bare_token_has_all() -> None:
     assert parse_api_tokens(" a:read+write , b:admin,c ") == [
-        ("a", [READ, WRITE]),
-        ("b", [READ, WRITE, ADMIN]),
-        ("c", [READ, WRITE, ADMIN]),
+        ApiToken("a", (READ, WRITE)),
+        ApiToken("b", (READ, WRITE, ADMIN)),
+        ApiToken("c", (READ, WRITE, ADMIN)),
     ]
     assert parse_api_tokens("") == []
+
+
+def test_settings_hold_the_tokens_parsed_with_api_token_holding_every_scope() -> None:
+    settings = Settings(_env_file=None, api_token="t0", api_tokens="a:read")
+    assert settings.tokens == [ApiToken("t0", (READ, WRITE, ADMIN)), ApiToken("a", (READ,))]
 
 
 @pytest.mark.parametrize("value", ["a:root", ":read", "a:read+", "a:"])
@@ -52,35 +48,46 @@ def test_oauth_settings_come_together(settings: Settings) -> None:
         Settings(oauth_issuer="https://issuer.example")
 
 
-def test_every_rest_route_is_in_the_scope_table(settings: Settings) -> None:
+def test_every_rest_route_declares_its_scope_or_is_open(settings: Settings) -> None:
     app = create_rest_app(settings, None, [])  # type: ignore[arg-type]  # building routes never touches the store
-    table = {(method, rule) for method, rule, _ in REST_SCOPES}
-    routes = {
+    routes = routes_of(app)
+    undeclared = [
         (method, rule.rule)
         for rule in app.url_map.iter_rules()
         for method in rule.methods or ()
-        if method not in ("HEAD", "OPTIONS") and not is_open(rule.rule) and not rule.rule.startswith("/static")
-    }  # fmt: skip
-    assert routes == table - {("GET", "/metrics")}  # /metrics is served by Starlette beside Flask
+        if method not in ("HEAD", "OPTIONS") and not rule.rule.startswith(("/static", *OPEN_PREFIXES))
+        and routes.find(method, rule.rule.replace("<custid>", "011").replace("<int:run_id>", "3")
+                        .replace("<id>", "7")).access is UNDECLARED
+    ]  # fmt: skip
+    assert undeclared == []
 
 
-def test_rest_scopes_by_route() -> None:
-    assert rest_scope("GET", "/customers/011") == READ
-    assert rest_scope("PATCH", "/customers/011") == WRITE
-    assert rest_scope("POST", "/customers/011/disable") == WRITE
-    assert rest_scope("POST", "/generate") == ADMIN
-    assert rest_scope("GET", "/generate/3") == READ
-    assert rest_scope("POST", "/reset") == ADMIN
-    assert rest_scope("DELETE", "/nowhere") == WRITE
+@pytest.mark.parametrize(
+    ("method", "path", "scope"),
+    [("GET", "/customers/011", READ), ("PATCH", "/customers/011", WRITE), ("POST", "/customers/011/disable", WRITE),
+     ("POST", "/generate", ADMIN), ("GET", "/generate/3", READ), ("POST", "/reset", ADMIN),
+     ("DELETE", "/nowhere", WRITE), ("GET", "/metrics", READ)],
+)  # fmt: skip
+def test_rest_scopes_by_route(settings: Settings, method: str, path: str, scope: str) -> None:
+    routes = routes_of(create_rest_app(settings, None, []))  # type: ignore[arg-type]
+    access = routes.find(method, path).access
+    assert access is not None and access.scope == scope
 
 
-def test_every_tool_is_in_the_scope_table(settings: Settings, store: CsvStore) -> None:
+@pytest.mark.parametrize("path", ["/", "/health", "/health/live", "/health/ready", "/openapi.json"])
+def test_the_description_health_probes_and_documents_are_open(settings: Settings, path: str) -> None:
+    assert routes_of(create_rest_app(settings, None, [])).find("GET", path).access is None  # type: ignore[arg-type]
+
+
+def test_every_tool_declares_its_scope(settings: Settings, store: CsvStore) -> None:
     from salesmcp.store.sql_store import open_store
 
     database = open_store(settings)
     try:
         server = build_server(store, customers=database, settings=settings)
-        assert {tool.name for tool in server._tool_manager.list_tools()} == set(TOOL_SCOPES)
+        assert len(server.tool_names()) == 12
+        assert all(server.access_of(name) is not UNDECLARED for name in server.tool_names())
+        assert server.access_of("no_such_tool") is UNDECLARED
     finally:
         database.engine.dispose()
 
@@ -130,3 +137,24 @@ async def test_a_verified_jwt_is_remembered_until_it_expires_and_then_refused(
     time.sleep(max(0.0, first.expires_at - time.time()) + 0.05)  # bounded: the token lives one second
     assert await verifier.verify_token(token) is None
     assert len(checks) == 2  # an expired token is checked again, and refused
+
+
+@pytest.mark.anyio
+async def test_a_route_added_without_a_declaration_is_refused_even_to_an_admin(settings: Settings) -> None:
+    import httpx
+    from a2wsgi import WSGIMiddleware
+
+    from salesmcp.web.auth import RequireScope
+
+    app = create_rest_app(settings, None, [])  # type: ignore[arg-type]
+    app.add_url_rule("/undeclared", "undeclared", lambda: {"leaked": True})
+    routes = routes_of(app)
+    assert routes.find("GET", "/undeclared").access is UNDECLARED
+    settings = settings.model_copy(update={"api_token": "admin-token"})
+    guarded = RequireScope(WSGIMiddleware(app), settings, routes, "/mcp", CallerVerifier(settings))
+    transport = httpx.ASGITransport(app=guarded)
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
+        refused = await client.get("/undeclared", headers={"Authorization": "Bearer admin-token"})
+        allowed = await client.get("/health/live", headers={"Authorization": "Bearer admin-token"})
+    assert refused.status_code == 403 and "declares no scope" in refused.json()["error"]["message"]
+    assert allowed.status_code == 200

@@ -41,3 +41,12 @@ def test_a_token_or_an_explicit_choice_allows_serving_every_interface(settings):
     Settings(host="0.0.0.0", allow_unauthenticated=True).check_exposure(token_supported=False)
     with pytest.raises(InvalidInput):  # the seed 000 APIs take no token
         Settings(host="0.0.0.0", api_token="s3cret").check_exposure(token_supported=False)
+
+
+def test_debug_mode_logs_everything_unless_log_level_is_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LOG_LEVEL", raising=False)
+    assert Settings(_env_file=None, debug=True).log_level == "DEBUG"
+    assert Settings(_env_file=None, debug=False).log_level == "INFO"
+    monkeypatch.setenv("DEBUG", "true")
+    monkeypatch.setenv("LOG_LEVEL", "WARNING")
+    assert Settings(_env_file=None).log_level == "WARNING"

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import tempfile
 import uuid
+from pathlib import Path
 
 import anyio
 import httpx
@@ -14,19 +16,36 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from salesmcp.config import Settings
+from salesmcp.mcp import build_server
+from salesmcp.mcp.base import SalesMCPServer
+from salesmcp.scopes import GENERATE, READS, WRITES
+from salesmcp.store.sql_store import open_store
+from salesmcp.web import json_rpc
+from salesmcp.web.app import create_rest_app, routes_of
 from salesmcp.web.ratelimit import (
-    GENERATE,
     MCP_PEEK_BYTES,
-    READS,
     SYNC_BATCH,
     SYNC_SECONDS,
-    WRITES,
     RateLimit,
     caller_key,
     request_class_of_json_rpc,
-    request_class_of_rest,
 )
+from salesmcp.web.routes import RouteTable
 from tests.unit.redis_support import redis_url_or_skip
+
+_DECLARED: list[tuple[RouteTable, SalesMCPServer]] = []
+
+
+def _declared() -> tuple[RouteTable, SalesMCPServer]:
+    """The real declarations: the main server's REST routes and every MCP tool (on a scratch SQLite file)."""
+    if not _DECLARED:
+        folder = tempfile.mkdtemp(prefix="salesmcp-ratelimit-")
+        settings = Settings(_env_file=None, database_url=f"sqlite:///{Path(folder, 'db.sqlite').as_posix()}")
+        store = open_store(settings)
+        server = build_server(store, customers=store, settings=settings)
+        _DECLARED.append((routes_of(create_rest_app(settings, store, server.tool_names())), server))
+        store.engine.dispose()
+    return _DECLARED[0]
 
 
 def _call(name: str) -> bytes:
@@ -40,18 +59,28 @@ def _call(name: str) -> bytes:
      ("GET", "/generate/3", READS)],
 )  # fmt: skip
 def test_rest_requests_are_classed_by_method_and_route(method, path, kind):
-    assert request_class_of_rest(method, path) == kind
+    routes, _ = _declared()
+    assert routes.find(method, path).access.limit == kind
+
+
+def _class_of(body: bytes) -> str:
+    _, server = _declared()
+    return request_class_of_json_rpc(json_rpc.messages({}, body), server.access_of)
 
 
 def test_mcp_requests_are_classed_by_tool():
-    assert request_class_of_json_rpc(b'{"jsonrpc":"2.0","id":1,"method":"tools/list"}') == READS
-    assert request_class_of_json_rpc(_call("get_customer")) == READS
-    assert request_class_of_json_rpc(_call("add_customer")) == WRITES
-    assert request_class_of_json_rpc(_call("generate_data")) == GENERATE
-    assert request_class_of_json_rpc(_call("reset_db")) == GENERATE
+    assert _class_of(b'{"jsonrpc":"2.0","id":1,"method":"tools/list"}') == READS
+    assert _class_of(_call("get_customer")) == READS
+    assert _class_of(_call("add_customer")) == WRITES
+    assert _class_of(_call("generate_data")) == GENERATE
+    assert _class_of(_call("reset_db")) == GENERATE
     batch = b"[" + _call("get_customer") + b"," + _call("reset_db") + b"]"
-    assert request_class_of_json_rpc(batch) == GENERATE
-    assert request_class_of_json_rpc(b"tools/call but not json") == READS
+    assert _class_of(batch) == GENERATE
+    assert _class_of(b"tools/call but not json") == READS
+
+
+def test_an_undeclared_or_unknown_tool_counts_as_generate_as_auth_asks_admin_of_it():
+    assert _class_of(_call("no_such_tool")) == GENERATE
 
 
 def test_callers_are_keyed_by_subject_then_token_hash_then_address():
@@ -72,7 +101,8 @@ def _app(settings: Settings) -> RateLimit:
         return JSONResponse({"body": (await request.body()).decode()})
 
     routes = [Route(path, echo, methods=["GET", "POST"]) for path in ("/", "/health", "/customers", "/mcp")]
-    return RateLimit(Starlette(routes=routes), settings)
+    table, server = _declared()
+    return RateLimit(Starlette(routes=routes), settings, table, server.access_of)
 
 
 async def _client(settings: Settings) -> httpx.AsyncClient:
@@ -148,7 +178,7 @@ async def test_requests_counted_locally_reach_redis_within_the_sync_interval():
             assert (await busy.get("/customers")).status_code == 200
         await anyio.sleep(SYNC_SECONDS + 0.05)  # bounded: one sync interval
         assert (await busy.get("/customers")).status_code == 200  # this request pushes the local count
-    limiter = RateLimit(Starlette(), settings).limiter
+    limiter = RateLimit(Starlette(), settings, *_declared()[:1], _declared()[1].access_of).limiter
     stats = await limiter.get_window_stats(parse("1000/minute"), READS, "ip:127.0.0.1")
     assert stats.remaining == 1000 - 51
 

@@ -3,38 +3,25 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Iterable
 from decimal import Decimal
+from http import HTTPStatus
 from typing import Any
 
 from flask import Flask, current_app, jsonify, make_response
 from flask.json.provider import DefaultJSONProvider
-from flask_openapi3 import Info, OpenAPI
+from flask_openapi3 import APIBlueprint, Info, OpenAPI, Tag
+from flask_openapi3.models import SecurityScheme
 from pydantic import BaseModel, Field, ValidationError
 from werkzeug.exceptions import HTTPException
 
 from salesmcp import __version__
-from salesmcp.errors import InvalidInput, SalesmcpError
+from salesmcp.errors import InvalidInput, SalesmcpError, error_body, error_response
 from salesmcp.models import money_json, plain_schema
-from salesmcp.validation import invalid_input
+from salesmcp.scopes import Access, LimitClass, Scope
+from salesmcp.validation import MAX_JSON_DEPTH, MAX_REQUEST_BYTES, invalid_input, json_depth
 
 log = logging.getLogger(__name__)
-MAX_REQUEST_BYTES = 1024 * 1024  # a larger request body is refused with 413 before it is read
-MAX_JSON_DEPTH = 32  # arrays/objects nested deeper than this are refused with 400
-_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
-_JSON_BRACKET = re.compile(r"[\[\]{}]")
-
-
-def json_depth(text: str | bytes) -> int:
-    """How deeply arrays and objects nest in a JSON text (strings skipped), without parsing it."""
-    if isinstance(text, bytes):
-        text = text.decode("utf-8", errors="replace")
-    depth = deepest = 0
-    for bracket in _JSON_BRACKET.finditer(_JSON_STRING.sub("", text)):
-        depth += 1 if bracket.group() in "[{" else -1
-        deepest = max(deepest, depth)
-    return deepest
 
 
 class JSONProvider(DefaultJSONProvider):
@@ -66,7 +53,7 @@ class RequestModel(BaseModel):
         cached = cls.__dict__.get("_schema_cache")
         if cached is None:
             cached = super().model_json_schema()
-            cls._schema_cache = cached
+            setattr(cls, "_schema_cache", cached)  # noqa: B010 - a class attribute pydantic does not manage
         return cached
 
 
@@ -94,49 +81,32 @@ class DocumentedApp(OpenAPI):
             hook(self.spec_json)
 
 
-def error_response(description: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
-    """An OpenAPI response object (not a model) with our error shape and these documented headers."""
-    response: dict[str, Any] = {
-        "description": description,
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}},
-    }
-    if headers:
-        schema = {"type": "string"}
-        response["headers"] = {name: {"description": text, "schema": schema} for name, text in headers.items()}
-    return response
-
-
-def operations(document: dict[str, Any]) -> Iterable[tuple[str, str, dict[str, Any]]]:
-    """(HTTP method in capitals, path, operation) for every operation of an OpenAPI document."""
-    for path, item in document.get("paths", {}).items():
-        for method, operation in item.items():
-            if method in ("get", "put", "post", "delete", "patch", "head", "options"):
-                yield method.upper(), path, operation
-
-
-def document_unavailable(*without_database: str) -> Callable[[dict[str, Any]], None]:
-    """An OpenAPI document hook: every operation but those on ``without_database`` paths may answer
-    503 while the database cannot be reached."""
-
-    def describe(document: dict[str, Any]) -> None:
-        for _method, path, operation in operations(document):
-            responses = operation.setdefault("responses", {})
-            if path not in without_database and "503" not in responses:
-                responses["503"] = error_response("The database cannot be reached ('database unavailable: …')")
-
-    return describe
-
-
 COMMON_ERRORS = (400, 413)  # every route: bad input, or a body over MAX_REQUEST_BYTES
-BEARER = {"bearer": {"type": "http", "scheme": "bearer", "description": "API_TOKEN (or an access token)"}}
+BEARER: dict[str, SecurityScheme | dict[str, Any]] = {
+    "bearer": {"type": "http", "scheme": "bearer", "description": "API_TOKEN (or an access token)"}
+}
 
 
-def error_responses(*statuses: int) -> dict[int, Any]:
+# A rule between two parameters that a schema cannot state: documented as this 400, so that a request each of
+# whose values is valid alone may still be refused with a documented answer.
+PERIOD_RULE: Responses = {
+    400: error_response(
+        "Invalid input, naming the field and its rule; also when start_date is after end_date, or a date does not "
+        "exist (20260231), although each value alone matches its pattern"
+    )
+}
+
+
+# flask-openapi3's `responses`: a status → a model, or a response object
+Responses = dict[str | int | HTTPStatus, Any]
+
+
+def error_responses(*statuses: int) -> Responses:
     """OpenAPI ``responses`` entries for these error statuses, each with our error shape."""
     return {status: ErrorResponse for status in statuses}
 
 
-def json_response(description: str, schema: Any = None, status: int = 200) -> dict[int, Any]:
+def json_response(description: str, schema: Any = None, status: int = 200) -> Responses:
     """An OpenAPI success response: a pydantic model, or a JSON schema dict (any JSON when omitted).
 
     flask-openapi3 describes a model's response by its status ("OK", "Created"); a dict keeps ``description``.
@@ -164,10 +134,6 @@ def _openapi_schema(node: Any) -> Any:
         ]
         return {**rest, "anyOf": options}
     return node
-
-
-def error_body(code: str, message: str, field: str | None = None) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message, "field": field}}
 
 
 def _validation_error(exc: ValidationError):
@@ -222,6 +188,45 @@ def _register_errors(app: Flask) -> None:
     def _unexpected(exc: Exception):
         log.exception("unhandled error")
         return jsonify(error_body("internal_error", "internal error; see the server log")), 500
+
+
+OPEN = None  # a route anyone may call, without a token (the description, the health probes)
+
+
+class Blueprint(APIBlueprint):
+    """A feature's routes, each stating what it asks of its caller where it is declared:
+    ``@bp.get("/customers", scope=READ, summary=…)`` (``scope=OPEN`` for anyone; ``limit=`` when its
+    rate-limit class is not its scope's). Auth, the rate limits and the OpenAPI document read ``bp.access``.
+
+    Every route also documents our error shape for ``errors`` (400 and 413 unless told otherwise).
+    """
+
+    def __init__(self, name: str, import_name: str, tag: str, errors: tuple[int, ...] = COMMON_ERRORS) -> None:
+        super().__init__(name, import_name, abp_tags=[Tag(name=tag)], abp_responses=error_responses(*errors))
+        self.access: dict[tuple[str, str], Access | None] = {}
+
+    def route_with_scope(
+        self, method: str, rule: str, scope: Scope | None, limit: LimitClass | None = None, **options: Any
+    ) -> Any:
+        """Declare ``method rule`` with what it asks of its caller, then register it as flask-openapi3 does."""
+        self.access[(method, rule)] = None if scope is OPEN else Access.of(scope, limit)
+        return getattr(super(), method.lower())(rule, **options)
+
+    # scope= is a required keyword of every route decorator: a route without one cannot be declared.
+    def get(self, rule: str, *, scope: Scope | None, **options: Any) -> Any:  # type: ignore[override]
+        return self.route_with_scope("GET", rule, scope, **options)
+
+    def post(self, rule: str, *, scope: Scope | None, **options: Any) -> Any:  # type: ignore[override]
+        return self.route_with_scope("POST", rule, scope, **options)
+
+    def patch(self, rule: str, *, scope: Scope | None, **options: Any) -> Any:  # type: ignore[override]
+        return self.route_with_scope("PATCH", rule, scope, **options)
+
+    def put(self, rule: str, *, scope: Scope | None, **options: Any) -> Any:  # type: ignore[override]
+        return self.route_with_scope("PUT", rule, scope, **options)
+
+    def delete(self, rule: str, *, scope: Scope | None, **options: Any) -> Any:  # type: ignore[override]
+        return self.route_with_scope("DELETE", rule, scope, **options)
 
 
 def extension(name: str) -> Any:

@@ -6,19 +6,17 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import jsonify, request, url_for
-from flask_openapi3 import APIBlueprint, Tag
 from pydantic import Field
 
-from salesmcp.api.common import COMMON_ERRORS, RequestModel, error_responses, extension, json_response
+from salesmcp.api.common import Blueprint, RequestModel, error_responses, extension, json_response
 from salesmcp.config import Settings
 from salesmcp.errors import InvalidInput
+from salesmcp.scopes import ADMIN, READ
 from salesmcp.services import generator
 from salesmcp.services.generator import GenerationRequest, RunOut, Summary
 from salesmcp.store.sql_store import SqlStore
 
-bp = APIBlueprint(
-    "generation", __name__, abp_tags=[Tag(name="generator (seed 002)")], abp_responses=error_responses(*COMMON_ERRORS)
-)
+bp = Blueprint("generation", __name__, "generator (seed 002)")
 
 
 class RunPath(RequestModel):
@@ -62,7 +60,7 @@ def document_limits(settings: Settings) -> Callable[[dict[str, Any]], None]:
 STARTED = {
     "type": "object",
     "properties": {
-        "message": {"type": "string", "enum": ["generation_started", "already_generated"]},
+        "message": {"type": "string", "enum": [generator.GENERATION_STARTED, generator.ALREADY_GENERATED]},
         "rows": {"type": "integer"},
         "run_id": {"type": "integer"},
         "status_url": {"type": "string"},
@@ -96,6 +94,7 @@ def _parameters() -> dict[str, Any]:
 
 @bp.post(
     "/generate",
+    scope=ADMIN,
     summary="Start a generation job: rows, seed, start_date, end_date, locale, mode, … (query string or JSON body)",
     responses={
         **json_response("The job started (Location: its status URL)", STARTED, 202),
@@ -110,7 +109,7 @@ def start_generation():
     run, started = generator.start_job(_store(), generation)
     status_url = url_for("generation.generation_status", run_id=run.id)
     body = {
-        "message": "generation_started" if started else "already_generated",
+        "message": generator.start_message(started),
         "rows": run.rows,
         "run_id": run.id,
         "status_url": status_url,
@@ -124,6 +123,7 @@ def start_generation():
 
 @bp.get(
     "/generate/<int:run_id>",
+    scope=READ,
     summary="A generation job: state (interrupted: its worker process is gone; repeat the request to resume it), "
     "progress, counts, error",
     responses={**json_response("The run", RunOut), **error_responses(404)},
@@ -134,16 +134,18 @@ def generation_status(path: RunPath):
 
 @bp.post(
     "/reset",
+    scope=ADMIN,
     summary="Empty every table in foreign-key-safe order and restart the ids; the schema stays",
     responses={**json_response("Rows removed per table", RESET), **error_responses(409)},
 )
 def reset_database():
     counts = generator.reset(_store())
-    return jsonify({"message": "reset_complete", "counts": counts})
+    return jsonify({"message": generator.RESET_COMPLETE, "counts": counts})
 
 
 @bp.get(
     "/summary",
+    scope=READ,
     summary="Rows per table, the last generated window and the newest run",
     responses=json_response("The summary", Summary),
 )

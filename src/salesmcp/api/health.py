@@ -3,7 +3,7 @@
 ``/health/live`` says only that the process answers (an orchestrator restarts it when it does not);
 ``/health/ready`` says whether it can serve: the database answers and its schema is at the newest
 migration this code knows (a load balancer sends no traffic while it is not). Both are open and never
-rate-limited (see ``auth.OPEN_PATHS``).
+rate-limited (each route declares scope=OPEN).
 """
 
 from __future__ import annotations
@@ -11,15 +11,14 @@ from __future__ import annotations
 from typing import Literal
 
 from flask import jsonify
-from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, Field
 
-from salesmcp.api.common import ErrorDetail, error_body, extension, json_response
-from salesmcp.errors import Unavailable
+from salesmcp.api.common import OPEN, Blueprint, ErrorDetail, extension, json_response
+from salesmcp.errors import Unavailable, error_body
 from salesmcp.store.database import head_revision, known_revisions
 from salesmcp.store.sql_store import SqlStore
 
-bp = APIBlueprint("health", __name__, abp_tags=[Tag(name="health")])
+bp = Blueprint("health", __name__, "health", errors=())
 
 
 class Health(BaseModel):
@@ -59,6 +58,7 @@ def _down(reason: str, status: int = 503, **extra: object):
 
 @bp.get(
     "/health",
+    scope=OPEN,
     summary="200 when the database answers, 503 with the reason when it does not",
     responses={**json_response("The database answers", Health), **json_response("It does not: the reason", Down, 503)},
 )
@@ -73,6 +73,7 @@ def health():
 
 @bp.get(
     "/health/live",
+    scope=OPEN,
     summary="Liveness: 200 while the process answers (the database is not asked)",
     responses=json_response("The process answers", Live),
 )
@@ -82,6 +83,7 @@ def live():
 
 @bp.get(
     "/health/ready",
+    scope=OPEN,
     summary="Readiness: 200 when the database answers and its schema is at the head revision; 503 with the reason",
     responses={
         **json_response("Ready to serve", Ready),

@@ -3,24 +3,20 @@
 from __future__ import annotations
 
 from flask import jsonify
-from flask_openapi3 import APIBlueprint, Tag
 from pydantic import ConfigDict, Field
 
-from salesmcp.api.common import COMMON_ERRORS, RequestModel, error_responses, extension, json_response
-from salesmcp.dates import DATE_PATTERN, DATE_RULE
+from salesmcp.api.common import PERIOD_RULE, Blueprint, RequestModel, error_responses, extension, json_response
+from salesmcp.dates import DATE_RULE
+from salesmcp.dates import OPTIONAL_DATE_PATTERN as OPTIONAL_DATE
+from salesmcp.paging import DEFAULT_PAGE, MAX_OFFSET, MAX_PAGE
+from salesmcp.scopes import READ
 from salesmcp.services import products_orders as service
-from salesmcp.services.customers import DEFAULT_PAGE, MAX_OFFSET, MAX_PAGE
 from salesmcp.services.products_orders import MAX_ORDER_ID, OrderDetail, OrderPage, ProductPage
 from salesmcp.store.schema import ORDER_STATUSES
 from salesmcp.store.sql_store import SqlStore
 from salesmcp.validation import Text, any_case
 
-bp = APIBlueprint(
-    "catalogue", __name__, abp_tags=[Tag(name="catalogue")], abp_responses=error_responses(*COMMON_ERRORS)
-)
-
-
-OPTIONAL_DATE = rf"^\s*$|{DATE_PATTERN}"  # blank means no bound
+bp = Blueprint("catalogue", __name__, "catalogue")
 
 
 class PageQuery(RequestModel):
@@ -67,6 +63,7 @@ def _store() -> SqlStore:
 
 @bp.get(
     "/products",
+    scope=READ,
     summary="Products in id order, optionally of one category or only (in)active ones, a page at a time",
     responses=json_response("A page of products", ProductPage),
 )
@@ -77,8 +74,9 @@ def list_products(query: ProductQuery):
 
 @bp.get(
     "/orders",
+    scope=READ,
     summary="Orders in id order, optionally in a date range (from/to, inclusive), one page at a time",
-    responses=json_response("A page of orders", OrderPage),
+    responses={**json_response("A page of orders", OrderPage), **PERIOD_RULE},
 )
 def list_orders(query: OrderQuery):
     page = service.list_orders(_store(), query.from_, query.to, query.status, query.customer, query.limit, query.offset)
@@ -87,6 +85,7 @@ def list_orders(query: OrderQuery):
 
 @bp.get(
     "/orders/<id>",
+    scope=READ,
     summary="One order with its customer's custid, items, payment and shipment",
     responses={**json_response("The order", OrderDetail), **error_responses(404)},
 )

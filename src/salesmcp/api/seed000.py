@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sized
+
 from flask import jsonify
 from flask_openapi3 import OpenAPI
 
@@ -26,7 +28,7 @@ def create_customer_app(settings: Settings | None = None, customers: CustomerRea
     app = create_base_app("salesmcp customer API", "Seed 000 customer lookups")
     app.extensions["salesmcp.customers"] = customers
     app.register_api(customer_routes.bp)
-    _add_health(app, "customers", len(customers) if hasattr(customers, "__len__") else -1)
+    _add_health(app, "customers", len(customers) if isinstance(customers, Sized) else -1)
     return app
 
 
@@ -37,5 +39,5 @@ def create_sales_app(settings: Settings | None = None, sales: SalesReader | None
     app = create_base_app("salesmcp sales API", "Seed 000 sales in a date range")
     app.extensions["salesmcp.sales"] = sales
     app.register_api(sales_routes.bp)
-    _add_health(app, "sales", len(sales) if hasattr(sales, "__len__") else -1)
+    _add_health(app, "sales", len(sales) if isinstance(sales, Sized) else -1)
     return app

@@ -3,26 +3,21 @@
 from __future__ import annotations
 
 from flask import jsonify
-from flask_openapi3 import APIBlueprint, Tag
 
-from salesmcp.api.common import COMMON_ERRORS, RequestModel, error_responses, extension, json_response
+from salesmcp.api.common import Blueprint, RequestModel, extension, json_response
+from salesmcp.scopes import READ
 from salesmcp.store.base import CustomerReader
 from salesmcp.validation import text
 
-bp = APIBlueprint(
-    "seed_customers",
-    __name__,
-    abp_tags=[Tag(name="customers (seed 000)")],
-    abp_responses=error_responses(*COMMON_ERRORS),
-)
+bp = Blueprint("seed_customers", __name__, "customers (seed 000)")
 
 
 class CustomerPath(RequestModel):
-    custid: text(description="customer id exactly as in customers.csv, e.g. 011")
+    custid: text(description="customer id exactly as in customers.csv, e.g. 011")  # type: ignore[valid-type]  # text() builds an Annotated type
 
 
 class CityPath(RequestModel):
-    city: text(description="city name; case-insensitive, surrounding spaces ignored")
+    city: text(description="city name; case-insensitive, surrounding spaces ignored")  # type: ignore[valid-type]  # text() builds an Annotated type
 
 
 CUSTOMER = {
@@ -37,6 +32,7 @@ def _customers() -> CustomerReader:
 
 @bp.get(
     "/customer/<custid>",
+    scope=READ,
     summary="One customer by custid ({} if unknown)",
     responses=json_response("The customer, or {} when the custid is unknown", CUSTOMER),
 )
@@ -47,6 +43,7 @@ def get_customer(path: CustomerPath):
 
 @bp.get(
     "/customers/city/<city>",
+    scope=READ,
     summary="Customers of a city, sorted by custid ([] if none)",
     responses=json_response("The city's customers", {"type": "array", "items": CUSTOMER}),
 )

@@ -8,20 +8,18 @@ from itertools import islice
 from typing import Any
 
 from flask import Response, current_app, jsonify, stream_with_context
-from flask_openapi3 import APIBlueprint, Tag
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from salesmcp.api.common import COMMON_ERRORS, RequestModel, error_responses, extension, json_response
-from salesmcp.dates import DateParam, parse_period
+from salesmcp.api.common import PERIOD_RULE, Blueprint, RequestModel, extension, json_response
+from salesmcp.dates import DateParam, check_period
 from salesmcp.errors import InvalidInput
 from salesmcp.malloc_tuning import release_free_memory
 from salesmcp.models import money_json
+from salesmcp.scopes import READ
 from salesmcp.store.base import SalesReader
 from salesmcp.validation import text
 
-bp = APIBlueprint(
-    "seed_sales", __name__, abp_tags=[Tag(name="sales (seed 000)")], abp_responses=error_responses(*COMMON_ERRORS)
-)
+bp = Blueprint("seed_sales", __name__, "sales (seed 000)")
 MAX_CUSTIDS = 5000
 STREAM_CHUNK = 10_000
 
@@ -29,7 +27,7 @@ STREAM_CHUNK = 10_000
 class SalesQuery(RequestModel):
     start_date: DateParam = Field(description="first day, inclusive: yyyymmdd or YYYY-MM-DD")
     end_date: DateParam = Field(description="last day, inclusive: yyyymmdd or YYYY-MM-DD")
-    custid: list[text(description="a custid, or several separated by commas")] = Field(
+    custid: list[text(min_length=1, description="a custid, or several separated by commas")] = Field(  # type: ignore[valid-type]  # text() builds an Annotated type
         default_factory=list, description="only these customers (repeat the parameter or separate by commas)"
     )
 
@@ -41,6 +39,8 @@ class SalesQuery(RequestModel):
             values = [values]
         if not isinstance(values, list) or not all(isinstance(value, str) for value in values):
             return values  # the type check reports it
+        if any(not value.strip() for value in values):  # as documented: every custid value has a character
+            raise InvalidInput("custid", "must not be empty: name a custid, or leave the parameter out")
         custids = [part.strip() for value in values for part in value.split(",") if part.strip()]
         if len(custids) > MAX_CUSTIDS:
             raise InvalidInput("custid", f"at most {MAX_CUSTIDS} customers per request")
@@ -48,7 +48,7 @@ class SalesQuery(RequestModel):
 
     @model_validator(mode="after")
     def _ordered(self) -> SalesQuery:
-        parse_period(self.start_date, self.end_date)
+        check_period(self.start_date, self.end_date)
         return self
 
     @property
@@ -87,8 +87,9 @@ def _sales() -> SalesReader:
 
 @bp.get(
     "/sales",
+    scope=READ,
     summary="Sales in an inclusive date range, sorted by date then ordid",
-    responses=json_response("The sales", {"type": "array", "items": SALE}),
+    responses={**json_response("The sales", {"type": "array", "items": SALE}), **PERIOD_RULE},
 )
 def sales(query: SalesQuery):
     sales = iter(_sales().sales_between(*query.period, query.custid or None))
@@ -113,8 +114,9 @@ def sales(query: SalesQuery):
 
 @bp.get(
     "/sales/revenue",
+    scope=READ,
     summary="Revenue and sales count per customer in an inclusive date range (customers with sales only)",
-    responses=json_response("Revenue per customer", {"type": "array", "items": REVENUE_LINE}),
+    responses={**json_response("Revenue per customer", {"type": "array", "items": REVENUE_LINE}), **PERIOD_RULE},
 )
 def revenue(query: RevenueQuery):
     if not query.custid:

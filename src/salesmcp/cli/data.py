@@ -17,6 +17,9 @@ from salesmcp.cli._common import main_database_option, open_database
 if TYPE_CHECKING:
     from rich.progress import TaskID
 
+    from salesmcp.services.generator import RunOut
+    from salesmcp.store.sql_store import SqlStore
+
 # -- export ------------------------------------------------------------------------------------------
 # The service module (SQLAlchemy, pyarrow) is imported only when the command runs, so that every other
 # command starts fast; these names are checked against the service's by the tests.
@@ -97,12 +100,15 @@ def _progress_bar() -> Iterator[Callable[[str, int, int], None]]:
 
 
 def _set_values(pairs: tuple[str, ...]) -> dict[str, str]:
+    from salesmcp.keyvalue import split_pair
+
     values = {}
     for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise click.BadParameter(f"{pair!r} is not name=value", param_hint="'--set'")
-        values[key.strip().replace("-", "_")] = value.strip()
+        try:
+            key, value = split_pair(pair, "name=value")
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="'--set'") from None
+        values[key.replace("-", "_")] = value.strip()
     return values
 
 
@@ -172,7 +178,7 @@ def generate(
         raise click.ClickException(f"generation run {run_id} failed: {result.error}")
 
 
-def _run_workers(store, run_id: int, workers: int, advance: Callable[[int], None]):
+def _run_workers(store: SqlStore, run_id: int, workers: int, advance: Callable[[int], None]) -> RunOut:
     """Run the partitions 1/N..N/N of ``run_id`` as N processes; the bar follows the run's progress."""
     import os
     import subprocess
@@ -257,7 +263,7 @@ def reset(yes: bool, database_url: str | None) -> None:
     if not yes:
         click.confirm(f"Delete every row of every table in {where}?", abort=True, err=True)
     counts = generator.reset(store)
-    click.echo(f"reset_complete: {', '.join(f'{name} {count}' for name, count in counts.items())}")
+    click.echo(f"{generator.RESET_COMPLETE}: {', '.join(f'{name} {count}' for name, count in counts.items())}")
 
 
 @click.command("summary")

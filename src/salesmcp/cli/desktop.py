@@ -9,16 +9,15 @@ from pathlib import Path
 import click
 
 from salesmcp.cli._common import ROOT_SCRIPT_HINT, settings_from
+from salesmcp.keyvalue import split_pair
 
 
 def _env_pairs(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:
-    pairs = {}
-    for value in values:
-        key, sep, setting = value.partition("=")
-        if not sep or not key.strip():
-            raise click.BadParameter(f"{value!r} is not KEY=VALUE")
-        pairs[key.strip()] = setting
-    return pairs
+    """The --env values as a dict (a later KEY wins); values are kept exactly as written."""
+    try:
+        return dict(split_pair(value) for value in values)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 @click.command("claude-config")

@@ -20,7 +20,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any, TextIO
 
 import anyio
 import httpx
@@ -229,7 +229,8 @@ def _database_check(entry: Mapping[str, Any], fix: str) -> Check:
     env: Mapping[str, str] = entry.get("env") or {}
     url = env.get("DATABASE_URL") or _arg_value(entry.get("args") or [], "--database-url")
     if not url and env.get("MYSQL_HOST"):
-        mysql = {key.lower(): value for key, value in env.items() if key.startswith("MYSQL_")}
+        # The values are text; the settings convert them (MYSQL_PORT) as they do the environment's.
+        mysql: dict[str, Any] = {key.lower(): value for key, value in env.items() if key.startswith("MYSQL_")}
         url = Settings(_env_file=None, database_url=None, **mysql).resolved_database_url
     if not url and env.get("DB_PATH") and Path(env["DB_PATH"]).is_absolute():
         url = f"sqlite:///{Path(env['DB_PATH']).as_posix()}"
@@ -419,7 +420,7 @@ def _answers(entry: Mapping[str, Any], timeout: float, fix: str) -> Check:
     return Check(True, f"answers initialize and tools/list ({len(tools)} tools) in {time.monotonic() - started:.1f} s")
 
 
-async def _list_tools(server: Any, errlog: IO[str], timeout: float) -> list[str]:
+async def _list_tools(server: Any, errlog: TextIO, timeout: float) -> list[str]:
     from mcp import Client
     from mcp.client.stdio import stdio_client
 
@@ -429,8 +430,8 @@ async def _list_tools(server: Any, errlog: IO[str], timeout: float) -> list[str]
 
 
 def _first_error(exc: BaseException) -> str:
-    while getattr(exc, "exceptions", None):  # an exception group from the SDK's task groups: its first cause
-        exc = exc.exceptions[0]
+    while nested := getattr(exc, "exceptions", None):  # an exception group from the SDK's task groups: its first cause
+        exc = nested[0]
     return f"{type(exc).__name__}: {exc}".strip().splitlines()[0]
 
 

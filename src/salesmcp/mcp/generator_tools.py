@@ -3,28 +3,22 @@
 from typing import Annotated, Any, Literal
 
 import anyio
-from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp.types import ToolAnnotations
 from pydantic import BaseModel, Field
 
 from salesmcp.config import Settings
-from salesmcp.mcp.errors import structured, tool_errors
+from salesmcp.mcp.base import READS_DATA, REPLACES_DATA, SETS_DATA, SalesMCPServer
+from salesmcp.mcp.results import structured
 from salesmcp.mcp.revenue_tools import EndDate, StartDate
+from salesmcp.scopes import ADMIN, READ
 from salesmcp.services import generator
 from salesmcp.services.generator import RunOut, Summary
 from salesmcp.store.sql_store import SqlStore
 
-ADMIN = ToolAnnotations(readOnlyHint=False, destructiveHint=False, idempotentHint=True, openWorldHint=False)
-DESTRUCTIVE = ToolAnnotations(readOnlyHint=False, destructiveHint=True, idempotentHint=True, openWorldHint=False)
-READ = ToolAnnotations(readOnlyHint=True, idempotentHint=True, openWorldHint=False)
-
 
 class GenerationResult(BaseModel):
-    message: str = Field(
-        description="generation_done, generation_failed, generation_interrupted (its worker process is gone: "
-        "repeat the request to resume it), generation_running or already_generated"
-    )
+    message: str = Field(description=generator.OUTCOME_MESSAGES_DOC)
     run: RunOut
 
 
@@ -33,17 +27,11 @@ class ResetResult(BaseModel):
     counts: dict[str, int] = Field(description="rows per table after the reset")
 
 
-def _message(run: RunOut, started: bool) -> str:
-    if not started:
-        return "already_generated"
-    finals = {"done": "generation_done", "failed": "generation_failed", "interrupted": "generation_interrupted"}
-    return finals.get(run.state, "generation_running")
-
-
-def register_generator_tools(server: MCPServer, store: SqlStore, settings: Settings) -> None:
-    @server.tool(
-        annotations=ADMIN,
-        description=(
+def register_generator_tools(server: SalesMCPServer, store: SqlStore, settings: Settings) -> None:
+    @server.declare(
+        ADMIN,
+        SETS_DATA,
+        (
             "Generate synthetic e-commerce data (customers, products, orders with lines, payments, shipments) "
             "in the database: `rows` orders with dates between start_date and end_date (YYYY-MM-DD or yyyymmdd). "
             "The same seed and parameters always give the same data; repeating an identical request (mode once) "
@@ -63,30 +51,30 @@ def register_generator_tools(server: MCPServer, store: SqlStore, settings: Setti
     ) -> GenerationResult:
         values: dict[str, Any] = {"rows": rows, "start_date": start_date, "end_date": end_date, "seed": seed,
                                   "locale": locale, "mode": mode}  # fmt: skip
-        with tool_errors():
-            request = generator.build_request(values, settings.data_seed, settings.generate_max_rows)
-            run, started = await anyio.to_thread.run_sync(generator.start_job, store, request)
-            if started:
+        request = generator.build_request(values, settings.data_seed, settings.generate_max_rows)
+        run, started = await anyio.to_thread.run_sync(generator.start_job, store, request)
+        if started:
 
-                async def progress(current: RunOut) -> None:
-                    await ctx.report_progress(current.progress, current.rows, f"{current.progress} of {current.rows} "
-                                              f"orders ({current.state})")  # fmt: skip
+            async def progress(current: RunOut) -> None:
+                await ctx.report_progress(current.progress, current.rows, f"{current.progress} of {current.rows} "
+                                          f"orders ({current.state})")  # fmt: skip
 
-                run = await generator.follow_async(store, run.id, settings.generate_wait, progress)
-        return structured(GenerationResult(message=_message(run, started), run=run))
+            run = await generator.follow_async(store, run.id, settings.generate_wait, progress)
+        return structured(GenerationResult(message=generator.outcome_message(run, started), run=run))
 
-    @server.tool(
-        annotations=READ,
-        description="State, progress and counts of one generation job (run). A job whose worker process is gone "
+    @server.declare(
+        READ,
+        READS_DATA,
+        "State, progress and counts of one generation job (run). A job whose worker process is gone "
         "is 'interrupted': repeating its generate_data request resumes it without duplicates.",
     )
     def generation_status(run_id: Annotated[int, Field(description="the run id generate_data returned")]) -> RunOut:
-        with tool_errors():
-            return structured(generator.get_run(store, run_id))
+        return structured(generator.get_run(store, run_id))
 
-    @server.tool(
-        annotations=DESTRUCTIVE,
-        description=(
+    @server.declare(
+        ADMIN,
+        REPLACES_DATA,
+        (
             "Delete every row of every table (customers, products, orders, lines, payments, shipments, runs) "
             "and restart the ids; the schema stays. Refused unless confirm is true. Returns the counts after."
         ),
@@ -96,14 +84,13 @@ def register_generator_tools(server: MCPServer, store: SqlStore, settings: Setti
     ) -> ResetResult:
         if confirm is not True:
             raise ToolError("confirm: must be true to delete every row of every table (nothing was deleted)")
-        with tool_errors():
-            return structured(ResetResult(message="reset_complete", counts=generator.reset(store)))
+        return structured(ResetResult(message=generator.RESET_COMPLETE, counts=generator.reset(store)))
 
-    @server.tool(
-        annotations=READ,
-        description="Rows per table, the window (start_date, end_date) of the last finished generation, "
+    @server.declare(
+        READ,
+        READS_DATA,
+        "Rows per table, the window (start_date, end_date) of the last finished generation, "
         "and the newest generation run with its state.",
     )
     def summary_snapshot() -> Summary:
-        with tool_errors():
-            return structured(generator.summary(store))
+        return structured(generator.summary(store))

@@ -16,13 +16,12 @@ import re
 from typing import Annotated, Any
 
 from mcp.server.mcpserver import MCPServer
-from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError
+from mcp.server.mcpserver.exceptions import ResourceNotFoundError
 from mcp.server.mcpserver.prompts import Prompt
 from mcp.shared.exceptions import MCPError
 from mcp_types import INVALID_PARAMS
 from pydantic import Field
 
-from salesmcp.errors import SalesmcpError
 from salesmcp.models import compact_date, money_json
 from salesmcp.services.revenue import NO_SALES
 from salesmcp.store.base import RevenueSource
@@ -148,16 +147,13 @@ class CheckedPrompt(Prompt):
 
 def customer_record(source: RevenueSource, custid: str) -> dict[str, object]:
     """The customer resource's content; an unknown custid is a "not found" MCP error naming it."""
-    try:
-        found = source.customer(custid)
-        if found is None:
-            raise ResourceNotFoundError(
-                f"no customer with custid {custid!r} (custids are text such as '011'; "
-                "list a city's customers with get_city_revenue_by_period)"
-            )
-        revenue = source.revenue_by_customer(*ALL_TIME, [found.custid]).get(found.custid, NO_SALES)
-    except SalesmcpError as exc:  # an API or database that cannot be reached
-        raise ResourceError(exc.message) from None
+    found = source.customer(custid)
+    if found is None:
+        raise ResourceNotFoundError(
+            f"no customer with custid {custid!r} (custids are text such as '011'; "
+            "list a city's customers with get_city_revenue_by_period)"
+        )
+    revenue = source.revenue_by_customer(*ALL_TIME, [found.custid]).get(found.custid, NO_SALES)
     return {
         **found.as_dict(),
         "all_time": {"revenue": money_json(revenue.amount), "sales_count": revenue.count},

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from mcp.server.mcpserver import MCPServer
-from mcp.types import ToolAnnotations
 from pydantic import BeforeValidator, Field
 
-from salesmcp.mcp.errors import structured, tool_errors
+from salesmcp.mcp.base import READS_DATA, SalesMCPServer
+from salesmcp.mcp.results import structured
 from salesmcp.models import CityRevenue, CustomerRevenue
+from salesmcp.scopes import READ
 from salesmcp.services import revenue
 from salesmcp.store.base import RevenueSource
 
@@ -28,25 +28,24 @@ EndDate = Annotated[str, BeforeValidator(_as_text), _date_arg("Last")]
 CustId = Annotated[str, BeforeValidator(_as_text), Field(description='Customer id, e.g. "012"')]
 City = Annotated[str, Field(description="City name, e.g. Eindhoven (case-insensitive)")]
 
-READ_ONLY = ToolAnnotations(readOnlyHint=True, idempotentHint=True, openWorldHint=False)
 
-
-def register_revenue_tools(server: MCPServer, source: RevenueSource) -> None:
-    @server.tool(
-        annotations=READ_ONLY,
-        description=(
+def register_revenue_tools(server: SalesMCPServer, source: RevenueSource) -> None:
+    @server.declare(
+        READ,
+        READS_DATA,
+        (
             "Revenue of one customer over a period: the customer's custid, custname and city, the sum of "
             "the order amounts (revenue) and the number of sales (sales_count) between start_date and "
             "end_date, both inclusive. Dates are yyyymmdd or YYYY-MM-DD. An unknown customer gives {}."
         ),
     )
     def get_customer_revenue_by_period(cust_id: CustId, start_date: StartDate, end_date: EndDate) -> CustomerRevenue:
-        with tool_errors():
-            return structured(revenue.customer_revenue(source, cust_id, start_date, end_date), CustomerRevenue)
+        return structured(revenue.customer_revenue(source, cust_id, start_date, end_date), CustomerRevenue)
 
-    @server.tool(
-        annotations=READ_ONLY,
-        description=(
+    @server.declare(
+        READ,
+        READS_DATA,
+        (
             "Revenue of a city over a period: total_revenue, customer_count and, for every customer of "
             "the city sorted by custid, its revenue and sales_count between start_date and end_date, "
             "both inclusive; customers without sales are listed with 0. Dates are yyyymmdd or "
@@ -54,5 +53,4 @@ def register_revenue_tools(server: MCPServer, source: RevenueSource) -> None:
         ),
     )
     def get_city_revenue_by_period(city: City, start_date: StartDate, end_date: EndDate) -> CityRevenue:
-        with tool_errors():
-            return structured(revenue.city_revenue(source, city, start_date, end_date), CityRevenue)
+        return structured(revenue.city_revenue(source, city, start_date, end_date), CityRevenue)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import create_engine
+from sqlalchemy import Connection, create_engine
 
 from salesmcp.store.schema import include_object, metadata
 
 config = context.config
 
 
-def _run(connection) -> None:
+def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=metadata,
@@ -27,5 +27,7 @@ if connection is not None:
     _run(connection)
 else:  # plain `alembic -x url=... upgrade head`
     url = context.get_x_argument(as_dictionary=True).get("url") or config.get_main_option("sqlalchemy.url")
+    if not url:
+        raise RuntimeError("no database URL: pass `alembic -x url=...` or set sqlalchemy.url")
     with create_engine(url).connect() as fresh:
         _run(fresh)

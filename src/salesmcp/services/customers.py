@@ -6,27 +6,36 @@ transaction, so a failed write leaves the database as it was.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-from typing import Annotated, Any, Literal
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import email_validator
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError, WithJsonSchema, field_validator
+from sqlalchemy import Connection
 
 from salesmcp.errors import Conflict, InvalidInput, NotFound
 from salesmcp.models import plain_schema, plain_schema_of
+from salesmcp.paging import DEFAULT_PAGE, Page, WholeNumber, page_config, page_window
+from salesmcp.paging import MAX_OFFSET as MAX_OFFSET  # named here too: the customer surfaces describe
+from salesmcp.paging import MAX_PAGE as MAX_PAGE  # their pages by service.MAX_PAGE and MAX_OFFSET
+from salesmcp.store.schema import CUSTOMER_STATUSES, CustomerStatus
 from salesmcp.store.schema import customers as customers_table
 from salesmcp.store.sql_store import SqlStore
 from salesmcp.validation import any_case, invalid_input, text
 
-Status = Literal["active", "disabled"]
-MAX_PAGE = 500
-DEFAULT_PAGE = 50
-MAX_OFFSET = 2**63 - 1  # the largest OFFSET every database takes (SQLite's, PostgreSQL's bigint)
+Status = CustomerStatus
+CustId = str | int
+"""A custid as callers give it: text, or a whole number taken as its digits (11 is "11", not "011")."""
+ModelT = TypeVar("ModelT", bound=BaseModel)
 # Surrounding spaces are stripped before the rule applies; the pattern allows them, so it says the same.
 PHONE_RULE = r"^\s*\+?[0-9][0-9 ()./-]{2,47}[0-9()./-]\s*$"
-Name = text(200, min_length=1)
-Place = text(100)  # a city or a country
+if TYPE_CHECKING:  # text() builds its rules at run time; to a type checker they are plain text
+    Name = str
+    Place = str
+else:
+    Name = text(200, min_length=1)
+    Place = text(100)  # a city or a country
 # email-validator refuses the special-use domains (a@b.test, a@localhost): the document says so too.
 _RESERVED_DOMAINS = rf"[@.]({any_case(email_validator.SPECIAL_USE_DOMAIN_NAMES)})\.?$"
 Email = Annotated[
@@ -50,7 +59,7 @@ class _Input(BaseModel):
 
     @field_validator("email", mode="before", check_fields=False)
     @classmethod
-    def _empty_email_is_none(cls, value: Any) -> Any:
+    def _empty_email_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
 
@@ -66,7 +75,8 @@ class NewCustomer(_Input):
 class CustomerChanges(_Input):
     model_config = ConfigDict(json_schema_extra={"minProperties": 1})  # changing nothing is an error
 
-    name: Name = None  # may be left out, not removed
+    # May be left out (None here), not removed: null is refused, as the schema (a string) says.
+    name: Name = None  # type: ignore[assignment]
     email: Email = None
     phone: str | None = Field(None, pattern=PHONE_RULE)  # at most 50 characters: the pattern says so
     city: Place | None = None
@@ -91,15 +101,12 @@ class CustomerOut(BaseModel):
     @field_validator("created_at", "updated_at")
     @classmethod
     def _utc(cls, value: dt.datetime) -> dt.datetime:
-        return value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
 
 
-class CustomerPage(BaseModel):
-    customers: Annotated[list[CustomerOut], WithJsonSchema(plain_schema_of(list[CustomerOut]))]
-    total: int = Field(description="customers matching the filters, on all pages")
-    limit: int
-    offset: int
-    truncated: bool = Field(description="true when more customers match than this page shows")
+class CustomerPage(Page[CustomerOut]):
+    # A page of customers in custid order. (No docstring: it would become the schema's description.)
+    model_config = page_config("customers")
 
 
 class StatusChange(BaseModel):
@@ -108,7 +115,7 @@ class StatusChange(BaseModel):
     message: str
 
 
-def parse(model: type[BaseModel], data: dict[str, Any]) -> Any:
+def parse(model: type[ModelT], data: Mapping[str, object]) -> ModelT:
     """Validate input with ``model``; the first problem becomes an InvalidInput naming its field."""
     try:
         return model.model_validate(data)
@@ -116,7 +123,7 @@ def parse(model: type[BaseModel], data: dict[str, Any]) -> Any:
         raise invalid_input(exc, model.model_fields) from None
 
 
-def _custid(value: Any) -> str:
+def _custid(value: object) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
     if not isinstance(value, str) or not value.strip():
@@ -128,7 +135,7 @@ def _not_found(custid: str) -> NotFound:
     return NotFound(f"no customer with custid {custid!r}", field="cust_id")
 
 
-def get_customer(store: SqlStore, custid: Any) -> CustomerOut:
+def get_customer(store: SqlStore, custid: CustId) -> CustomerOut:
     custid = _custid(custid)
     record = store.get_customer_record(custid)
     if record is None:
@@ -137,42 +144,24 @@ def get_customer(store: SqlStore, custid: Any) -> CustomerOut:
 
 
 def list_customers(
-    store: SqlStore, status: Any = None, city: Any = None, limit: Any = DEFAULT_PAGE, offset: Any = 0
+    store: SqlStore,
+    status: str | None = None,
+    city: str | None = None,
+    limit: WholeNumber = DEFAULT_PAGE,
+    offset: WholeNumber = 0,
 ) -> CustomerPage:
-    """A page of customers in custid order, with the total and whether the list was cut."""
-    if status not in (None, "", "active", "disabled"):
-        raise InvalidInput("status", "must be 'active' or 'disabled'")
-    limit, offset = page_window(limit, offset)
+    """A page of customers in custid order, optionally of one status or one city (ignoring case);
+    blank filters are left out."""
+    if status not in (None, "", *CUSTOMER_STATUSES):
+        raise InvalidInput("status", f"must be {' or '.join(map(repr, CUSTOMER_STATUSES))}")
+    window = page_window(limit, offset)
     if city is not None and not isinstance(city, str):
         raise InvalidInput("city", "must be a string")
-    rows, total = store.list_customer_records(status or None, (city or "").strip() or None, limit, offset)
-    return CustomerPage(
-        customers=[CustomerOut.model_validate(r) for r in rows],
-        total=total,
-        limit=limit,
-        offset=offset,
-        truncated=offset + len(rows) < total,
-    )
+    rows, total = store.list_customer_records(status or None, (city or "").strip() or None, *window)
+    return CustomerPage.cut([CustomerOut.model_validate(r) for r in rows], total, window)
 
 
-def page_window(limit: Any = DEFAULT_PAGE, offset: Any = 0) -> tuple[int, int]:
-    """The page rule of every list (customers, products, orders): limit 1-MAX_PAGE, offset from 0."""
-    return _whole(limit, "limit", 1, MAX_PAGE), _whole(offset, "offset", 0, MAX_OFFSET)
-
-
-def _whole(value: Any, field: str, least: int, most: int | None) -> int:
-    if isinstance(value, str):
-        with contextlib.suppress(ValueError):  # not a number: reported just below
-            value = int(value.strip())
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise InvalidInput(field, "must be a whole number")
-    if value < least or (most is not None and value > most):
-        bound = f"between {least} and {most}" if most is not None else f"at least {least}"
-        raise InvalidInput(field, f"must be {bound}; got {value}")
-    return value
-
-
-def add_customer(store: SqlStore, data: dict[str, Any]) -> CustomerOut:
+def add_customer(store: SqlStore, data: Mapping[str, object]) -> CustomerOut:
     """Create a customer (active); the custid is assigned when not given and never reused."""
     new = parse(NewCustomer, data)
     values = new.model_dump(exclude_none=True)
@@ -187,14 +176,14 @@ def add_customer(store: SqlStore, data: dict[str, Any]) -> CustomerOut:
     return CustomerOut.model_validate(record)
 
 
-def _check_email_free(store: SqlStore, connection: Any, email: str | None, custid: str | None) -> None:
+def _check_email_free(store: SqlStore, connection: Connection, email: str | None, custid: str | None) -> None:
     if email:
         owner = store.email_owner(connection, email)
         if owner is not None and owner != custid:
             raise Conflict(f"email {email!r} is already used by customer {owner}", field="email")
 
 
-def update_customer(store: SqlStore, custid: Any, changes: dict[str, Any]) -> CustomerOut:
+def update_customer(store: SqlStore, custid: CustId, changes: Mapping[str, object]) -> CustomerOut:
     """Change only the given fields; unknown fields are an error, and so is changing nothing."""
     custid = _custid(custid)
     parsed = parse(CustomerChanges, changes)
@@ -214,7 +203,7 @@ def update_customer(store: SqlStore, custid: Any, changes: dict[str, Any]) -> Cu
     return CustomerOut.model_validate(record)
 
 
-def set_status(store: SqlStore, custid: Any, status: Status) -> StatusChange:
+def set_status(store: SqlStore, custid: CustId, status: Status) -> StatusChange:
     """Disable or activate; doing it twice is no error, and the answer says it was already so."""
     custid = _custid(custid)
     with store.transaction() as connection:

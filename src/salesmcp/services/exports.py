@@ -45,7 +45,7 @@ from sqlalchemy import (
 from salesmcp.errors import InvalidInput
 from salesmcp.models import compact_date
 from salesmcp.store.database import database_errors
-from salesmcp.store.schema import customers, order_items, orders, payments, products, shipments
+from salesmcp.store.schema import counted_orders, customers, order_items, orders, payments, products, shipments
 from salesmcp.store.sql_store import SqlStore
 
 FORMATS = ("seed000", "csv", "parquet")
@@ -164,7 +164,8 @@ def _snapshot(store: SqlStore) -> Iterator[Connection]:
     with database_errors(store.engine), store.engine.connect() as connection:
         if connection.dialect.name == "sqlite":
             # pysqlite opens no transaction for reads; in WAL mode BEGIN gives a snapshot writers do not disturb.
-            if not connection.connection.driver_connection.in_transaction:
+            driver = connection.connection.driver_connection  # the sqlite3 connection
+            if driver is not None and not driver.in_transaction:
                 connection.exec_driver_sql("BEGIN")
         else:
             connection.execution_options(isolation_level="REPEATABLE READ")
@@ -181,7 +182,7 @@ def _reporter(progress: Progress | None, filename: str, total: int) -> Callable[
 
 
 def _seed000_plans() -> list[_Plan]:
-    counted = orders.c.status != "CANCELLED"  # revenue's rule (DESIGN.md), as SqlStore applies it
+    counted = counted_orders()  # the sales revenue counts, as the SQL store counts them
     amount = _decimal_text(2)
     yyyymmdd = lru_cache(maxsize=8192)(compact_date)  # a million sales fall on a few hundred days
     return [

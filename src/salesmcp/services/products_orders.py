@@ -1,33 +1,34 @@
 """Catalogue reads (seed 002): products, orders, and one order with its items, payment and shipment.
 
-The rules of these reads live here: the page rule shared with the customer list, dates (ISO or
-yyyymmdd, ``from`` not after ``to``), statuses, and 404 for an unknown order. The REST views (and
-later MCP tools) only translate.
+The rules of these reads live here: statuses, 404 for an unknown order, and the shared rules they
+apply (the page rule of every list, salesmcp.paging; dates and periods, salesmcp.dates). The REST
+views (and later MCP tools) only translate.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 
-from salesmcp.dates import parse_date
+from salesmcp.dates import check_period, parse_optional_date
 from salesmcp.errors import InvalidInput, NotFound
 from salesmcp.models import Money, plain_schema, plain_schema_of
-from salesmcp.services.customers import DEFAULT_PAGE, page_window
+from salesmcp.paging import DEFAULT_PAGE, Page, WholeNumber, page_config, page_window
 from salesmcp.store import products_orders as queries
-from salesmcp.store.schema import ORDER_STATUSES
+from salesmcp.store.schema import ORDER_STATUSES, OrderStatus
 from salesmcp.store.sql_store import SqlStore
 
-OrderStatus = Literal["PLACED", "PAID", "SHIPPED", "DELIVERED", "CANCELLED"]
+OrderId = int | str
+"""An order id as callers give it: a number, or its digits (a path's, a query string's)."""
 MAX_ORDER_ID = 2**63 - 1  # the largest BIGINT: no order can have a larger id
 _FLAGS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
     """Timestamps are stored as naive UTC; they leave with their zone (``...Z``)."""
-    return value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
 
 
 Timestamp = Annotated[dt.datetime, AfterValidator(_utc)]
@@ -95,68 +96,54 @@ class OrderDetail(OrderOut):
     shipment: Annotated[ShipmentOut | None, WithJsonSchema(plain_schema_of(ShipmentOut | None))]
 
 
-class ProductPage(_Out):
-    products: Annotated[list[ProductOut], WithJsonSchema(plain_schema_of(list[ProductOut]))]
-    total: int = Field(description="products matching the filters, on all pages")
-    limit: int
-    offset: int
-    truncated: bool = Field(description="true when more products match than this page shows")
+class ProductPage(Page[ProductOut]):
+    # A page of products in id order. (No docstring: it would become the schema's description.)
+    model_config = page_config("products")
 
 
-class OrderPage(_Out):
-    orders: Annotated[list[OrderOut], WithJsonSchema(plain_schema_of(list[OrderOut]))]
-    total: int = Field(description="orders matching the filters, on all pages")
-    limit: int
-    offset: int
-    truncated: bool = Field(description="true when more orders match than this page shows")
+class OrderPage(Page[OrderOut]):
+    # A page of orders in id order. (No docstring: it would become the schema's description.)
+    model_config = page_config("orders")
 
 
 def list_products(
-    store: SqlStore, category: Any = None, active: Any = None, limit: Any = DEFAULT_PAGE, offset: Any = 0
+    store: SqlStore,
+    category: str | None = None,
+    active: bool | str | None = None,
+    limit: WholeNumber = DEFAULT_PAGE,
+    offset: WholeNumber = 0,
 ) -> ProductPage:
-    """A page of products in id order, optionally one category (ignoring case) or only (in)active ones."""
-    limit, offset = page_window(limit, offset)
-    rows, total = queries.product_page(store, _text(category, "category"), _flag(active, "active"), limit, offset)
-    return ProductPage(
-        products=[ProductOut.model_validate(row) for row in rows],
-        total=total,
-        limit=limit,
-        offset=offset,
-        truncated=offset + len(rows) < total,
-    )
+    """A page of products in id order, optionally one category (ignoring case) or only (in)active ones;
+    ``active`` may be given as text (true/false, 1/0, yes/no)."""
+    window = page_window(limit, offset)
+    rows, total = queries.product_page(store, _text(category, "category"), _flag(active, "active"), *window)
+    return ProductPage.cut([ProductOut.model_validate(row) for row in rows], total, window)
 
 
 def list_orders(
     store: SqlStore,
-    start: Any = None,
-    end: Any = None,
-    status: Any = None,
-    customer: Any = None,
-    limit: Any = DEFAULT_PAGE,
-    offset: Any = 0,
+    start: dt.date | str | None = None,
+    end: dt.date | str | None = None,
+    status: str | None = None,
+    customer: str | None = None,
+    limit: WholeNumber = DEFAULT_PAGE,
+    offset: WholeNumber = 0,
 ) -> OrderPage:
     """A page of orders in id order; ``start``/``end`` (parameters ``from``/``to``) are inclusive and
-    either may be left out; ``status`` is one of ORDER_STATUSES; ``customer`` is a custid."""
-    limit, offset = page_window(limit, offset)
+    either may be left out; ``status`` is one of ORDER_STATUSES (any case); ``customer`` is a custid."""
+    window = page_window(limit, offset)
     wanted = queries.OrderFilter(
-        start=_date(start, "from"),
-        end=_date(end, "to"),
+        start=parse_optional_date(start, "from"),
+        end=parse_optional_date(end, "to"),
         status=_status(status),
         custid=_text(customer, "customer"),
     )
-    if wanted.start and wanted.end and wanted.start > wanted.end:
-        raise InvalidInput("from", f"must not be after to ({wanted.start.isoformat()} > {wanted.end.isoformat()})")
-    rows, total = queries.order_page(store, wanted, limit, offset)
-    return OrderPage(
-        orders=[OrderOut.model_validate(row) for row in rows],
-        total=total,
-        limit=limit,
-        offset=offset,
-        truncated=offset + len(rows) < total,
-    )
+    check_period(wanted.start, wanted.end, "from", "to")
+    rows, total = queries.order_page(store, wanted, *window)
+    return OrderPage.cut([OrderOut.model_validate(row) for row in rows], total, window)
 
 
-def get_order(store: SqlStore, order_id: Any) -> OrderDetail:
+def get_order(store: SqlStore, order_id: OrderId) -> OrderDetail:
     """One order with its customer's custid, items, payment and shipment (null when none)."""
     order_id = _order_id(order_id)
     row = queries.order_detail(store, order_id)
@@ -165,7 +152,7 @@ def get_order(store: SqlStore, order_id: Any) -> OrderDetail:
     return OrderDetail.model_validate(row)
 
 
-def _order_id(value: Any) -> int:
+def _order_id(value: object) -> int:
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value.strip())
     if not isinstance(value, int) or isinstance(value, bool):
@@ -175,22 +162,17 @@ def _order_id(value: Any) -> int:
     return value
 
 
-def _date(value: Any, field: str) -> dt.date | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    return parse_date(value, field)
-
-
-def _status(value: Any) -> str | None:
+def _status(value: object) -> OrderStatus | None:
     text = _text(value, "status")
     if text is None:
         return None
-    if text.upper() not in ORDER_STATUSES:
-        raise InvalidInput("status", f"must be one of {', '.join(ORDER_STATUSES)}; got {text!r}")
-    return text.upper()
+    for status in ORDER_STATUSES:
+        if text.upper() == status:
+            return status
+    raise InvalidInput("status", f"must be one of {', '.join(ORDER_STATUSES)}; got {text!r}")
 
 
-def _text(value: Any, field: str) -> str | None:
+def _text(value: object, field: str) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
@@ -198,7 +180,7 @@ def _text(value: Any, field: str) -> str | None:
     return value.strip() or None
 
 
-def _flag(value: Any, field: str) -> bool | None:
+def _flag(value: object, field: str) -> bool | None:
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, str) and not value.strip():

@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 import httpx
 
+from salesmcp.dates import from_compact
 from salesmcp.errors import Unavailable
 from salesmcp.models import Customer, Revenue, Sale, compact_date
 from salesmcp.store.base import CityRevenueFromParts
@@ -77,7 +78,7 @@ class ApiSource(CityRevenueFromParts):
             Sale(
                 int(d["ordid"]),
                 d["custid"],
-                dt.date(int(d["orddate"][:4]), int(d["orddate"][4:6]), int(d["orddate"][6:])),
+                from_compact(d["orddate"]),
                 Decimal(d["ordamount"]),
             )
             for d in self._sales_api("/sales", params)

@@ -52,12 +52,18 @@ class RevenueSource(CustomerReader, SalesReader, Protocol):
         ...
 
 
+class _CustomersAndSales(CustomerReader, SalesReader, Protocol):
+    """What CityRevenueFromParts needs of the class it is mixed into."""
+
+
 class CityRevenueFromParts:
     """``city_revenue`` answered by the two questions every source has; a database does it in one query."""
 
-    def city_revenue(self, city: str, start: dt.date, end: dt.date) -> list[tuple[Customer, Revenue]]:
-        customers = self.customers_in_city(city)  # type: ignore[attr-defined]
+    def city_revenue(
+        self: _CustomersAndSales, city: str, start: dt.date, end: dt.date
+    ) -> list[tuple[Customer, Revenue]]:
+        customers = self.customers_in_city(city)
         if not customers:
             return []
-        revenues = self.revenue_by_customer(start, end, [c.custid for c in customers])  # type: ignore[attr-defined]
+        revenues = self.revenue_by_customer(start, end, [c.custid for c in customers])
         return [(c, revenues.get(c.custid, Revenue())) for c in sorted(customers, key=lambda c: c.custid)]

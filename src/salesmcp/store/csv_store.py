@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from salesmcp.dates import from_compact
 from salesmcp.errors import DataFileError
 from salesmcp.malloc_tuning import release_free_memory
 from salesmcp.models import Customer, Revenue, Sale
@@ -90,7 +91,8 @@ def _parse_amount(text: str, path: Path, lineno: int) -> int:
         amount = Decimal(text)
     except InvalidOperation:
         raise DataFileError(f"{path}, line {lineno}: ordamount {text!r} is not a number") from None
-    if not amount.is_finite() or amount.as_tuple().exponent < -AMOUNT_SCALE:  # type: ignore[operator]
+    exponent = amount.as_tuple().exponent  # a letter (n, N or F) for NaN and infinity
+    if not isinstance(exponent, int) or exponent < -AMOUNT_SCALE:
         raise DataFileError(f"{path}, line {lineno}: ordamount {text!r} has more than 4 decimals")
     return int(amount.scaleb(AMOUNT_SCALE))
 
@@ -151,9 +153,7 @@ class CsvSales:
     @staticmethod
     def _check_date(text: str, path: Path, lineno: int) -> int:
         try:
-            if len(text) != 8 or not text.isdigit():
-                raise ValueError
-            day = dt.date(int(text[:4]), int(text[4:6]), int(text[6:]))
+            day = from_compact(text)
         except ValueError:
             raise DataFileError(f"{path}, line {lineno}: orddate {text!r} is not a yyyymmdd date") from None
         return _date_number(day)
@@ -183,8 +183,8 @@ class CsvSales:
             hi = int(np.searchsorted(self._date, last, "right"))
             rows = np.arange(lo, hi)
         else:
-            _, lo, hi = self._bounds(custids, first, last)
-            parts = [self._by_cust[a:b] for a, b in zip(lo.tolist(), hi.tolist(), strict=True) if b > a]
+            _, starts, ends = self._bounds(custids, first, last)
+            parts = [self._by_cust[a:b] for a, b in zip(starts.tolist(), ends.tolist(), strict=True) if b > a]
             rows = np.sort(np.concatenate(parts)) if parts else np.empty(0, np.int32)
         return self._sales_at(rows)
 

@@ -7,17 +7,21 @@ import datetime as dt
 import functools
 import logging
 import socket
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, func, insert, inspect, select, text
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, Dialect, make_url
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from salesmcp.config import DATA_DIR
 from salesmcp.errors import Unavailable
@@ -73,7 +77,7 @@ def create_db_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30}, **pool)
 
         @event.listens_for(engine, "connect")
-        def _pragmas(dbapi_connection, _record) -> None:
+        def _pragmas(dbapi_connection: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
@@ -89,7 +93,9 @@ def create_db_engine(url: str) -> Engine:
     return engine
 
 
-def _bounded_mysql_handshake(dialect, _record, cargs, cparams):
+def _bounded_mysql_handshake(
+    dialect: Dialect, _record: ConnectionPoolEntry, cargs: list[Any], cparams: dict[str, Any]
+) -> DBAPIConnection:
     """PyMySQL's connect_timeout covers only the TCP connect; the server's greeting is read with
     ``read_timeout`` (none by default), so a server that accepts but never answers would hang the
     connect for ever. Read the handshake with the connect timeout, then keep the URL's read_timeout."""
@@ -215,7 +221,7 @@ def seed_demo_data(engine: Engine) -> bool:
     with engine.begin() as connection:
         if connection.execute(select(func.count()).select_from(customers)).scalar_one():
             return False
-        now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         seed_customers = CsvCustomers(DATA_DIR / "customers.csv")
         rows = []
         for custid, (email, phone) in DEMO_CONTACTS.items():

@@ -19,6 +19,7 @@ from pathlib import Path
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import Column, MetaData, PrimaryKeyConstraint, String, Table, create_mock_engine, insert, select
+from sqlalchemy.engine import Dialect
 from sqlalchemy.schema import CreateIndex, CreateTable, ExecutableDDLElement
 
 from salesmcp.store.database import MIGRATIONS, open_engine
@@ -71,7 +72,9 @@ def init_sql(dialect: str = "mysql", demo_data: bool = True) -> str:
             if match is None:
                 raise ValueError(f"cannot declare this index inside CREATE TABLE: {compiled(element)}")
             unique, name, columns = match.groups()
-            indexes.setdefault(element.element.table.name, []).append((name, f"{unique or ''}INDEX {name} {columns}"))
+            indexed = element.element.table
+            assert indexed is not None  # every index of the metadata belongs to a table
+            indexes.setdefault(indexed.name, []).append((name, f"{unique or ''}INDEX {name} {columns}"))
 
     statements = []
     for element in [*emitted, CreateTable(_ALEMBIC_VERSION)]:
@@ -101,7 +104,7 @@ def init_sql(dialect: str = "mysql", demo_data: bool = True) -> str:
     return "\n".join(_LEADING_TAB.sub("    ", line.rstrip()) for line in script.split("\n"))
 
 
-def _demo_data_inserts(dialect) -> list[str]:
+def _demo_data_inserts(dialect: Dialect) -> list[str]:
     """``INSERT IGNORE`` statements for the rows ``seed_demo_data`` puts in a new database.
 
     Columns that default to the current time are left to that default: the file must not change

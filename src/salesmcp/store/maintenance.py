@@ -51,7 +51,7 @@ def advance_sequences(connection: Connection, tables: tuple[str, ...] = DATA_TAB
 
 def _order_indexes() -> list[Index]:
     tables = {table.name: table for table in metadata.sorted_tables}
-    return [index for name in ORDER_TABLE_NAMES for index in sorted(tables[name].indexes, key=lambda i: i.name)]
+    return [index for name in ORDER_TABLE_NAMES for index in sorted(tables[name].indexes, key=lambda i: str(i.name))]
 
 
 def _order_foreign_keys() -> list[ForeignKeyConstraint]:
@@ -61,7 +61,9 @@ def _order_foreign_keys() -> list[ForeignKeyConstraint]:
     MySQL/MariaDB adds them unchecked and the run checks its references itself (worker.finish)."""
     tables = {table.name: table for table in metadata.sorted_tables}
     return [
-        fk for name in ORDER_TABLE_NAMES for fk in sorted(tables[name].foreign_key_constraints, key=lambda c: c.name)
+        fk
+        for name in ORDER_TABLE_NAMES
+        for fk in sorted(tables[name].foreign_key_constraints, key=lambda c: str(c.name))
     ]
 
 
@@ -69,7 +71,7 @@ def _existing_foreign_keys(connection: Connection) -> set[str]:
     from sqlalchemy import inspect
 
     inspector = inspect(connection)
-    return {fk["name"] for name in ORDER_TABLE_NAMES for fk in inspector.get_foreign_keys(name)}
+    return {fk["name"] for name in ORDER_TABLE_NAMES for fk in inspector.get_foreign_keys(name) if fk["name"]}
 
 
 def drop_order_indexes(store: SqlStore) -> None:

@@ -12,12 +12,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Table, func, select
+from sqlalchemy import ColumnElement, Connection, Table, func, select
 
-from salesmcp.store.schema import customers, order_items, orders, payments, products, shipments
+from salesmcp.store.schema import OrderStatus, customers, order_items, orders, payments, products, shipments
 from salesmcp.store.sql_store import SqlStore
 
 Row = dict[str, Any]
+"""A row as column name → value."""
 PRODUCT_COLUMNS = (
     products.c.id, products.c.sku, products.c.name, products.c.category, products.c.price, products.c.stock,
     products.c.active, products.c.created_at,
@@ -45,12 +46,17 @@ class OrderFilter:
 
     start: dt.date | None = None
     end: dt.date | None = None
-    status: str | None = None
+    status: OrderStatus | None = None
     custid: str | None = None
 
 
 def _page(
-    connection: Connection, table: Table, columns: Sequence[Any], conditions: list[Any], limit: int, offset: int
+    connection: Connection,
+    table: Table,
+    columns: Sequence[ColumnElement[Any]],
+    conditions: list[ColumnElement[bool]],
+    limit: int,
+    offset: int,
 ) -> tuple[list[Row], int]:
     """One page of ``table``'s rows that meet ``conditions``, in id order, and how many meet them.
 
@@ -74,7 +80,7 @@ def product_page(
     store: SqlStore, category: str | None, active: bool | None, limit: int, offset: int
 ) -> tuple[list[Row], int]:
     """Products in id order, optionally of one category (ignoring case) or only (in)active ones."""
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if category is not None:
         conditions.append(func.lower(products.c.category) == category.lower())
     if active is not None:
@@ -90,7 +96,7 @@ def order_page(store: SqlStore, wanted: OrderFilter, limit: int, offset: int) ->
     large offset does not join the rows it skips.
     """
     with store.reading() as connection:
-        conditions = []
+        conditions: list[ColumnElement[bool]] = []
         if wanted.custid is not None:
             customer_id = connection.execute(select(customers.c.id).where(customers.c.custid == wanted.custid)).scalar()
             if customer_id is None:

@@ -6,12 +6,16 @@ database matches these tables.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Literal, get_args
+
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
     CheckConstraint,
     Column,
+    ColumnElement,
     Date,
     DateTime,
     ForeignKey,
@@ -26,14 +30,23 @@ from sqlalchemy import (
     func,
 )
 from sqlalchemy.dialects import mysql
+from sqlalchemy.schema import SchemaItem
 
-CUSTOMER_STATUSES = ("active", "disabled")
-ORDER_STATUSES = ("PLACED", "PAID", "SHIPPED", "DELIVERED", "CANCELLED")
+CustomerStatus = Literal["active", "disabled"]
+OrderStatus = Literal["PLACED", "PAID", "SHIPPED", "DELIVERED", "CANCELLED"]
+CUSTOMER_STATUSES: tuple[CustomerStatus, ...] = get_args(CustomerStatus)
+ORDER_STATUSES: tuple[OrderStatus, ...] = get_args(OrderStatus)
 MONEY = Numeric(14, 2)
 # custids are exact identifiers: "abc" and "ABC" differ, on MySQL/MariaDB (case-insensitive by default) too.
 CUSTID = String(32).with_variant(mysql.VARCHAR(32, collation="utf8mb4_bin"), "mysql", "mariadb")
 # SQLite only auto-increments an INTEGER PRIMARY KEY; BigInteger elsewhere.
 BIG_ID = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def _sql_list(values: tuple[str, ...]) -> str:
+    """``('a', 'b')`` → ``'a', 'b'``: the values of a CHECK ... IN (...) constraint."""
+    return ", ".join(f"'{value}'" for value in values)
+
 
 metadata = MetaData(
     naming_convention={
@@ -60,13 +73,14 @@ customers = Table(
     Column("status", String(16), nullable=False, server_default="active"),
     Column("created_at", DateTime, nullable=False, server_default=func.current_timestamp()),
     Column("updated_at", DateTime, nullable=False, server_default=func.current_timestamp()),
-    CheckConstraint("status IN ('active', 'disabled')", name="status"),
+    CheckConstraint(f"status IN ({_sql_list(CUSTOMER_STATUSES)})", name="status"),
     Index(None, "city"),  # MySQL/MariaDB: compares case-insensitively by collation
     sqlite_autoincrement=True,  # ids (and custids made from them) are never reused
 )
 # SQLite and PostgreSQL look cities up by lower(city) (see SqlStore._city_matches).
 LOWER_CITY_DIALECTS = ("sqlite", "postgresql")
-Index("ix_customers_lower_city", func.lower(customers.c.city)).ddl_if(dialect=LOWER_CITY_DIALECTS)
+# SQLAlchemy hints dialect as one str; its docs (and code) also take a tuple of names.
+Index("ix_customers_lower_city", func.lower(customers.c.city)).ddl_if(dialect=LOWER_CITY_DIALECTS)  # type: ignore[arg-type]
 
 products = Table(
     "products",
@@ -92,11 +106,20 @@ orders = Table(
     Column("tax", MONEY, nullable=False, server_default="0"),
     Column("shipping_fee", MONEY, nullable=False, server_default="0"),
     Column("total", MONEY, nullable=False),
-    CheckConstraint("status IN ('PLACED', 'PAID', 'SHIPPED', 'DELIVERED', 'CANCELLED')", name="status"),
+    CheckConstraint(f"status IN ({_sql_list(ORDER_STATUSES)})", name="status"),
     Index(None, "order_date", "id"),  # a date range's count and first id without reading rows (0003)
     # Covers revenue per customer over a period: the status and total come from the index itself.
     Index(None, "customer_id", "order_date", "status", "total"),
 )
+
+
+def counted_orders() -> ColumnElement[bool]:
+    """The one rule of what revenue counts (DESIGN.md): every order that is not CANCELLED.
+
+    Every query that sums or counts sales uses it: the SQL store's revenue, seed 000's export, stock sold.
+    """
+    return orders.c.status != "CANCELLED"
+
 
 order_items = Table(
     "order_items",
@@ -163,10 +186,10 @@ generation_runs = Table(
 )
 
 
-def include_object(dialect: str):
+def include_object(dialect: str) -> Callable[[SchemaItem, str | None, str, bool, SchemaItem | None], bool]:
     """For Alembic's comparisons: leave out what this schema creates only on other databases."""
 
-    def include(obj, name, type_, reflected, compare_to) -> bool:
+    def include(obj: SchemaItem, name: str | None, type_: str, reflected: bool, compare_to: SchemaItem | None) -> bool:
         return not (type_ == "index" and name == "ix_customers_lower_city" and dialect not in LOWER_CITY_DIALECTS)
 
     return include

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, bindparam, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, and_, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from salesmcp.config import Settings
@@ -21,9 +21,11 @@ from salesmcp.errors import Conflict
 from salesmcp.models import Customer, Revenue, Sale
 from salesmcp.store.base import city_key
 from salesmcp.store.database import database_errors, open_engine, schema_revision
-from salesmcp.store.schema import customers, orders
+from salesmcp.store.schema import counted_orders, customers, orders
 
 IDS_PER_QUERY = 1000
+Record = dict[str, Any]
+"""A customer row as column name → value."""
 CUSTOMER_COLUMNS = (
     customers.c.custid, customers.c.name, customers.c.email, customers.c.phone, customers.c.city,
     customers.c.country, customers.c.status, customers.c.created_at, customers.c.updated_at,
@@ -38,7 +40,7 @@ SEED_CUSTOMER_BY_CUSTID = select(customers.c.custid, customers.c.name, customers
 
 def utcnow() -> dt.datetime:
     """Timestamps are stored as naive UTC."""
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 class SqlStore:
@@ -70,7 +72,7 @@ class SqlStore:
 
     # -- seed 000 read questions ------------------------------------------------------------------
 
-    def _city_matches(self, connection: Connection, city: str):
+    def _city_matches(self, connection: Connection, city: str) -> ColumnElement[bool]:
         dialect = connection.dialect.name
         if dialect == "mysql":
             # MySQL/MariaDB compare case-insensitively by collation, and so can use ix_customers_city.
@@ -96,15 +98,11 @@ class SqlStore:
             ).all()
         return [Customer(r.custid, r.name, r.city or "") for r in rows]
 
-    @staticmethod
-    def _counted():
-        return orders.c.status != "CANCELLED"
-
     def sales_between(self, start: dt.date, end: dt.date, custids: Sequence[str] | None = None) -> list[Sale]:
         query = (
             select(orders.c.id, customers.c.custid, orders.c.order_date, orders.c.total)
             .join(customers, customers.c.id == orders.c.customer_id)
-            .where(orders.c.order_date.between(start, end), self._counted())
+            .where(orders.c.order_date.between(start, end), counted_orders())
             .order_by(orders.c.order_date, orders.c.id)
         )
         if custids is not None:
@@ -122,7 +120,7 @@ class SqlStore:
                 query = (
                     select(customers.c.custid, func.sum(orders.c.total), func.count())
                     .select_from(customers)
-                    .join(orders, and_(orders.c.customer_id == customers.c.id, self._counted()))
+                    .join(orders, and_(orders.c.customer_id == customers.c.id, counted_orders()))
                     .where(customers.c.custid.in_(unique[i : i + IDS_PER_QUERY]))
                     .where(orders.c.order_date.between(start, end))
                     .group_by(customers.c.custid)
@@ -134,7 +132,7 @@ class SqlStore:
     def city_revenue(self, city: str, start: dt.date, end: dt.date) -> list[tuple[Customer, Revenue]]:
         """One query: the city's customers LEFT JOIN their orders of the period, summed per customer."""
         in_period = and_(
-            orders.c.customer_id == customers.c.id, orders.c.order_date.between(start, end), self._counted()
+            orders.c.customer_id == customers.c.id, orders.c.order_date.between(start, end), counted_orders()
         )
         with self.reading() as connection:
             query = (
@@ -155,14 +153,10 @@ class SqlStore:
 
     # -- customer records ---------------------------------------------------------------------------
 
-    @staticmethod
-    def _record(row: Any) -> dict[str, Any]:
-        return dict(row._mapping)
-
-    def get_customer_record(self, custid: str, connection: Connection | None = None) -> dict[str, Any] | None:
-        def fetch(conn: Connection) -> dict[str, Any] | None:
+    def get_customer_record(self, custid: str, connection: Connection | None = None) -> Record | None:
+        def fetch(conn: Connection) -> Record | None:
             row = conn.execute(CUSTOMER_BY_CUSTID, {"custid": custid}).first()
-            return self._record(row) if row else None
+            return dict(row._mapping) if row else None
 
         if connection is not None:
             return fetch(connection)
@@ -171,7 +165,7 @@ class SqlStore:
 
     def list_customer_records(
         self, status: str | None, city: str | None, limit: int, offset: int
-    ) -> tuple[list[dict[str, Any]], int]:
+    ) -> tuple[list[Record], int]:
         """One page of customers in custid order, and how many match in all."""
         with self.reading() as connection:
             conditions = []
@@ -183,20 +177,22 @@ class SqlStore:
             rows = connection.execute(
                 select(*CUSTOMER_COLUMNS).where(*conditions).order_by(customers.c.custid).limit(limit).offset(offset)
             ).all()
-        return [self._record(r) for r in rows], int(total)
+        return [dict(r._mapping) for r in rows], int(total)
 
     def email_owner(self, connection: Connection, email: str) -> str | None:
         return connection.execute(select(customers.c.custid).where(customers.c.email == email)).scalar()
 
-    def insert_customer(self, connection: Connection, values: Mapping[str, Any]) -> str:
+    def insert_customer(self, connection: Connection, values: Mapping[str, object]) -> str:
         """Insert a customer; without a custid one is made from the new row's id (never reused)."""
         now = utcnow()
-        row = {**values, "created_at": now, "updated_at": now}
+        row: dict[str, object] = {**values, "created_at": now, "updated_at": now}
         given = row.get("custid")
         if not given:
             row["custid"] = f"new-{uuid.uuid4().hex[:28]}"  # replaced below, inside the same transaction
         try:
-            new_id = connection.execute(insert(customers).values(**row)).inserted_primary_key[0]
+            inserted = connection.execute(insert(customers).values(**row)).inserted_primary_key
+            assert inserted is not None  # a one-row INSERT always has its key
+            new_id = int(inserted[0])
             if not given:
                 custid = self._free_custid(connection, new_id)
                 connection.execute(update(customers).where(customers.c.id == new_id).values(custid=custid))
@@ -214,7 +210,11 @@ class SqlStore:
         return candidate
 
     def update_customer(
-        self, connection: Connection, custid: str, changes: Mapping[str, Any], only_if: Any = None
+        self,
+        connection: Connection,
+        custid: str,
+        changes: Mapping[str, object],
+        only_if: ColumnElement[bool] | None = None,
     ) -> int:
         """Set only the given columns (concurrent updates of other columns survive); returns rows changed."""
         query = update(customers).where(customers.c.custid == custid)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from salesmcp.logs import REQUEST_ID_HEADER, log_request, request_id_from, request_id_var
+from salesmcp.web import json_rpc
 
 log = logging.getLogger(__name__)
 _BODY_PEEK = 64 * 1024  # bytes of a request body read to name the JSON-RPC method in the log line
@@ -16,18 +16,7 @@ _BODY_PEEK = 64 * 1024  # bytes of a request body read to name the JSON-RPC meth
 
 def describe_json_rpc(body: bytes) -> str:
     """`` tools/call get_city_revenue_by_period`` for a JSON-RPC request body; empty for anything else."""
-    try:
-        data = json.loads(body)
-    except ValueError:
-        return ""
-    parts = []
-    for message in data if isinstance(data, list) else [data]:
-        if not isinstance(message, dict) or not isinstance(message.get("method"), str):
-            continue
-        params = message.get("params") if isinstance(message.get("params"), dict) else {}
-        what = params.get("name") or params.get("uri")
-        parts.append(message["method"] + (f" {what}" if isinstance(what, str) else ""))
-    return (" " + ", ".join(parts)) if parts else ""
+    return json_rpc.describe(json_rpc.messages({}, body))
 
 
 class WsgiAccessLog:
@@ -71,11 +60,13 @@ class AsgiAccessLog:
         label: str,
         observe: Callable[[str, str, int, float], None] | None = None,
         route_of: Callable[[str, str], str] | None = None,
+        mcp_path: str = "/mcp",
     ) -> None:
         self.app = app
         self.label = label
         self.observe = observe
         self.route_of = route_of or (lambda method, path: path)
+        self.mcp_path = mcp_path
 
     async def __call__(self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
         if scope["type"] != "http":
@@ -104,11 +95,12 @@ class AsgiAccessLog:
 
         token = request_id_var.set(request_id)
         try:
-            await self.app(scope, peeking_receive if method == "POST" else receive, recording_send)
+            peek = method == "POST" and scope.get("path") == self.mcp_path  # only MCP bodies are described
+            await self.app(scope, peeking_receive if peek else receive, recording_send)
         finally:
             seconds = time.perf_counter() - started
             path = scope.get("path", "")
-            rpc = describe_json_rpc(bytes(body)) if body else ""
+            rpc = json_rpc.describe(json_rpc.messages(scope, bytes(body))) if body else ""
             query = scope.get("query_string", b"").decode("latin-1")
             log_request(self.label, method, path, query, status, seconds, caller_of(scope), rpc)
             if self.observe is not None:

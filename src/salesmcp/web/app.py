@@ -7,6 +7,7 @@ import logging
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
 import anyio
 from a2wsgi import WSGIMiddleware
@@ -19,42 +20,51 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
+from starlette.types import ASGIApp
 
 from salesmcp import __version__
 from salesmcp.api import customers, generation, health, products_orders, seed_customers, seed_sales
-from salesmcp.api.common import MAX_REQUEST_BYTES, create_base_app, document_unavailable, json_response
+from salesmcp.api.common import create_base_app, json_response
 from salesmcp.config import Settings
 from salesmcp.mcp import build_server
+from salesmcp.scopes import READ, Access
 from salesmcp.store.sql_store import SqlStore, open_store
+from salesmcp.validation import MAX_REQUEST_BYTES
 from salesmcp.web.access_log import AsgiAccessLog
-from salesmcp.web.auth import RequireScope, document_access, protected_resource_metadata
+from salesmcp.web.auth import CallerVerifier, RequireScope, document_access, protected_resource_metadata
 from salesmcp.web.cors import cors_middleware
+from salesmcp.web.openapi import document_unavailable
 from salesmcp.web.ratelimit import RateLimit, document_limits
+from salesmcp.web.routes import RouteTable, declared_routes
 from salesmcp.web.telemetry import Metrics, multiprocess_dir, multiprocess_mode
 
 log = logging.getLogger(__name__)
 MCP_PATH = "/mcp"
 METRICS_PATH = "/metrics"
 METADATA_PATH = "/.well-known/oauth-protected-resource"  # RFC 9728; the SDK serves it when auth is on
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
+BLUEPRINTS = (seed_customers.bp, seed_sales.bp, customers.bp, products_orders.bp, generation.bp, health.bp)
+INDEX = ("GET", "/")  # the server's description: open to anyone
 
 
 def create_rest_app(settings: Settings, store: SqlStore, tools: Sequence[str]) -> OpenAPI:
-    """Flask: seed 000's routes and customer management, both on the database; / and the health probes."""
-    # What this configuration enforces: who may call what, rate limits, the largest generation.
-    hooks = (
-        document_access(settings),
-        document_limits(settings),
-        generation.document_limits(settings),
-        document_unavailable("/", "/health/live"),  # every other route asks the database
-    )
-    app = create_base_app("salesmcp", "Customers and sales over REST; MCP over Streamable HTTP at /mcp", hooks)
+    """Flask: seed 000's routes and customer management, both on the database; / and the health probes. Its
+    ``routes_of(app)`` says what each route declared (and /metrics, served beside Flask)."""
+    app = create_base_app("salesmcp", "Customers and sales over REST; MCP over Streamable HTTP at /mcp")
     app.extensions.update(
         {"salesmcp.customers": store, "salesmcp.sales": store, "salesmcp.records": store, "salesmcp.settings": settings}
     )
-    blueprints = (seed_customers.bp, seed_sales.bp, customers.bp, products_orders.bp, generation.bp)
-    for blueprint in (*blueprints, health.bp):
+    for blueprint in BLUEPRINTS:
         app.register_api(blueprint)
+    metrics_access = None if settings.metrics_public else Access.of(READ)
+    routes = RouteTable(app, {**declared_routes(BLUEPRINTS), INDEX: None}, {METRICS_PATH: metrics_access})
+    app.extensions["salesmcp.routes"] = routes
+    # What this configuration enforces: who may call what, rate limits, the largest generation.
+    app.document_hooks = (
+        document_access(settings, routes),
+        document_limits(settings, routes),
+        generation.document_limits(settings),
+        document_unavailable("/", "/health/live"),  # every other route asks the database
+    )
 
     @app.get("/", summary="What this server is and what it serves", responses=json_response("Name, version, endpoints"))
     def index():
@@ -70,6 +80,11 @@ def create_rest_app(settings: Settings, store: SqlStore, tools: Sequence[str]) -
         )
 
     return app
+
+
+def routes_of(app: OpenAPI) -> RouteTable:
+    """The route table ``create_rest_app`` built for this app."""
+    return app.extensions["salesmcp.routes"]
 
 
 def _transport_security(settings: Settings) -> TransportSecuritySettings | None:
@@ -88,9 +103,10 @@ def create_main_app(settings: Settings, store: SqlStore | None = None) -> Starle
     store = store or open_store(settings)
     metrics = Metrics(store) if settings.metrics_enabled else None
     public_url = (settings.public_url or f"http://{settings.host}:{settings.server_port}").rstrip("/")
+    verifier = CallerVerifier(settings) if settings.has_token_source else None  # one for REST and /mcp
     mcp_server = build_server(
         store, customers=store, log_level=settings.log_level, settings=settings, resource_url=public_url + MCP_PATH,
-        on_tool_call=metrics.observe_tool_call if metrics else None,
+        on_tool_call=metrics.observe_tool_call if metrics else None, token_verifier=verifier,
     )  # fmt: skip
     mcp_app = mcp_server.streamable_http_app(
         streamable_http_path=MCP_PATH,
@@ -100,8 +116,8 @@ def create_main_app(settings: Settings, store: SqlStore | None = None) -> Starle
         transport_security=_transport_security(settings),
         host=settings.host,
     )
-    tools = [tool.name for tool in mcp_server._tool_manager.list_tools()]
-    flask_app = create_rest_app(settings, store, tools)
+    flask_app = create_rest_app(settings, store, mcp_server.tool_names())
+    routes = routes_of(flask_app)
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -116,18 +132,28 @@ def create_main_app(settings: Settings, store: SqlStore | None = None) -> Starle
             metrics.process_exit()
 
     needs_auth = settings.has_token_source or settings.read_only
-    middleware = [Middleware(RequireScope, settings=settings, mcp_path=MCP_PATH)] if needs_auth else []
+    middleware = (
+        [Middleware(RequireScope, settings=settings, routes=routes, mcp_path=MCP_PATH, verifier=verifier)]
+        if needs_auth
+        else []
+    )
     # CORS outermost: preflights are answered before auth, and 401s and 429s carry CORS headers.
     # The rate limit innermost: after auth, it can count by the caller auth has identified.
     middleware = [*cors_middleware(settings), *middleware]
     # Outermost of all: the request id, the access line and the request's metrics cover every answer, 401s too.
-    own_routes: set[str] = set()  # Starlette's own routes (/mcp, /metrics, OAuth metadata): filled in below
     observe = metrics.observe_request if metrics else None
-    route_of = route_names(flask_app, own_routes)
-    middleware.insert(0, Middleware(AsgiAccessLog, label="main server", observe=observe, route_of=route_of))
+
+    def route_of(method: str, path: str) -> str:
+        return routes.find(method, path).template
+
+    access_log = Middleware(AsgiAccessLog, label="main server", observe=observe, route_of=route_of, mcp_path=MCP_PATH)
+    middleware.insert(0, access_log)
     if settings.rate_limit_enabled:
-        middleware.append(Middleware(RateLimit, settings=settings, mcp_path=MCP_PATH))
-    rest = WSGIMiddleware(flask_app)
+        limit = Middleware(RateLimit, settings=settings, routes=routes, tool_access=mcp_server.access_of,
+                           mcp_path=MCP_PATH)  # fmt: skip
+        middleware.append(limit)
+    # a2wsgi types its WSGI and ASGI sides more narrowly than Flask and Starlette do; they fit at run time.
+    rest: ASGIApp = WSGIMiddleware(flask_app)  # type: ignore[arg-type, assignment]
     app = Starlette(
         routes=[
             Route(MCP_PATH, endpoint=mcp_app),
@@ -140,27 +166,10 @@ def create_main_app(settings: Settings, store: SqlStore | None = None) -> Starle
     )
     # Mount's pattern does not match a path with a newline in it; Flask answers those too (JSON, not text).
     app.router.default = rest
-    own_routes.update(route.path for route in app.routes if isinstance(route, Route))
+    for route in app.routes:  # Starlette's own routes (/mcp, OAuth metadata) are named by their path
+        if isinstance(route, Route) and route.path not in routes.beside:
+            routes.add_beside(route.path, None if route.path != MCP_PATH else Access.of(READ))
     return app
-
-
-def route_names(flask_app: OpenAPI, own_routes: set[str]) -> Callable[[str, str], str]:
-    """``route_of(method, path)``: the route template a request matches (``/customers/<custid>``), for metrics
-    labels that stay few whatever paths are asked for; ``unmatched`` for paths no route serves."""
-    from werkzeug.exceptions import HTTPException
-
-    adapter = flask_app.url_map.bind("localhost")
-
-    def route_of(method: str, path: str) -> str:
-        if path in own_routes:
-            return path
-        try:
-            rule, _ = adapter.match(path, method=method, return_rule=True)
-        except HTTPException:  # not found, method not allowed, a redirect to the slash
-            return "unmatched"
-        return rule.rule
-
-    return route_of
 
 
 def _metrics_endpoint(metrics: Metrics) -> Callable[[Request], Awaitable[Response]]:
@@ -190,7 +199,12 @@ def serve(settings: Settings) -> None:
     log.info("salesmcp on http://%s:%d (MCP at %s, %d worker%s)", settings.host, settings.server_port, MCP_PATH,
              workers, "s" if workers > 1 else "")  # fmt: skip
     # uvicorn logs through our handlers and levels (salesmcp.logs); our middleware writes the access lines.
-    options = {"host": settings.host, "port": settings.server_port, "log_config": None, "access_log": False}
+    options: dict[str, Any] = {
+        "host": settings.host,
+        "port": settings.server_port,
+        "log_config": None,
+        "access_log": False,
+    }
     if workers == 1 and not multiprocess_mode():
         uvicorn.run(create_main_app(settings), workers=1, **options)
         return

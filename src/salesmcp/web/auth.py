@@ -1,16 +1,15 @@
-"""Who may do what: callers (API tokens, OAuth JWTs), their scopes, and the scope of every route and tool.
+"""Who is calling (API tokens, OAuth JWTs), and whether they may: the REST middleware, the OpenAPI
+document's security, and /mcp's protected-resource metadata. What each route needs is its own declaration
+(read through :class:`~salesmcp.web.routes.RouteTable`); the scope words are :mod:`salesmcp.scopes`.
 
-Scopes nest: ``admin`` includes ``write``, ``write`` includes ``read``. A caller is an
-:class:`~mcp.server.auth.provider.AccessToken` whose ``scopes`` are already expanded that way, so
-that the MCP SDK's own ``required_scopes`` check and ours agree.
+A caller is an :class:`~mcp.server.auth.provider.AccessToken` whose ``scopes`` are expanded (admin
+includes write includes read), so that the MCP SDK's own ``required_scopes`` check and ours agree.
 """
 
 from __future__ import annotations
 
 import hmac
-import re
 import time
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,89 +18,24 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from salesmcp.config import Settings
+from salesmcp.errors import error_body, error_response
+from salesmcp.scopes import READ, SCOPES, UNDECLARED, expand
+from salesmcp.web.openapi import DocumentHook, operations
+from salesmcp.web.routes import RouteTable
 
-READ, WRITE, ADMIN = "read", "write", "admin"
 VERIFIED_TOKENS_KEPT = 10_000  # JWTs remembered as verified (each until its exp), oldest dropped first
-SCOPES = (READ, WRITE, ADMIN)
-_INCLUDES = {READ: (READ,), WRITE: (WRITE, READ), ADMIN: (ADMIN, WRITE, READ)}
-
-# The one table: the scope each MCP tool and each REST route needs.
-TOOL_SCOPES: dict[str, str] = {
-    "get_customer_revenue_by_period": READ,
-    "get_city_revenue_by_period": READ,
-    "get_customer": READ,
-    "list_customers": READ,
-    "generation_status": READ,
-    "summary_snapshot": READ,
-    "add_customer": WRITE,
-    "update_customer": WRITE,
-    "disable_customer": WRITE,
-    "activate_customer": WRITE,
-    "generate_data": ADMIN,
-    "reset_db": ADMIN,
-}
-REST_SCOPES: tuple[tuple[str, str, str], ...] = (  # (method, Flask rule, scope)
-    ("GET", "/customer/<custid>", READ),
-    ("GET", "/customers/city/<city>", READ),
-    ("GET", "/sales", READ),
-    ("GET", "/sales/revenue", READ),
-    ("GET", "/customers", READ),
-    ("POST", "/customers", WRITE),
-    ("GET", "/customers/<custid>", READ),
-    ("PATCH", "/customers/<custid>", WRITE),
-    ("POST", "/customers/<custid>/disable", WRITE),
-    ("POST", "/customers/<custid>/activate", WRITE),
-    ("POST", "/generate", ADMIN),
-    ("GET", "/generate/<int:run_id>", READ),
-    ("POST", "/reset", ADMIN),
-    ("GET", "/summary", READ),
-    ("GET", "/products", READ),
-    ("GET", "/orders", READ),
-    ("GET", "/orders/<id>", READ),
-    ("GET", "/metrics", READ),  # open instead when METRICS_PUBLIC=true
-)
-# Open to anyone: the server's description, the health probes, the API documents, OAuth discovery.
-OPEN_PATHS = frozenset({"/", "/health", "/health/live", "/health/ready"})
-OPEN_PREFIXES = ("/openapi", "/.well-known/")
 
 
-def _rule_pattern(rule: str) -> re.Pattern[str]:
-    return re.compile("".join(r"[^/]+" if part.startswith("<") else re.escape(part)
-                              for part in re.split(r"(<[^>]+>)", rule)) + "/?")  # fmt: skip
-
-
-_REST_TABLE = [(method, _rule_pattern(rule), scope) for method, rule, scope in REST_SCOPES]
-
-
-def rest_scope(method: str, path: str) -> str:
-    """The scope a REST request needs; a route not in the table needs ``read`` to read, else ``write``."""
-    method = "GET" if method in ("HEAD", "OPTIONS") else method
-    for rule_method, pattern, scope in _REST_TABLE:
-        if rule_method == method and pattern.fullmatch(path):
-            return scope
-    return READ if method == "GET" else WRITE
-
-
-def tool_scope(name: str) -> str:
-    """The scope an MCP tool needs (``admin`` for a tool the table does not name: refuse rather than leak)."""
-    return TOOL_SCOPES.get(name, ADMIN)
-
-
-def is_open(path: str) -> bool:
-    """Whether a path is served to anyone, without a token (and without counting against a rate limit)."""
-    return path in OPEN_PATHS or path.startswith(OPEN_PREFIXES)
-
-
-def document_access(settings: Settings) -> Callable[[dict[str, Any]], None]:
+def document_access(settings: Settings, routes: RouteTable) -> DocumentHook:
     """An OpenAPI document hook: each operation says what this configuration asks of its caller
     (the bearer scheme, 401 and 403 once a token source is set; 403 for writes when read-only)."""
-    from salesmcp.api.common import error_response, operations
 
     def describe(document: dict[str, Any]) -> None:
         for method, path, operation in operations(document):
-            if is_open(path) or (settings.metrics_public and path == "/metrics"):
+            access = routes.access_of_operation(method, path)
+            if access is None:
                 continue
-            needed = rest_scope(method, path)
+            needed = access.scope
             responses = operation.setdefault("responses", {})
             if settings.read_only and needed != READ:
                 responses["403"] = error_response("Refused: this server is read-only (READ_ONLY=true)")
@@ -134,28 +68,6 @@ def protected_resource_metadata(settings: Settings, resource_url: str) -> list[A
     )
 
 
-def expand(scopes: Iterable[str]) -> list[str]:
-    """The scopes with the ones they include, in the order read, write, admin; unknown ones dropped."""
-    held = {included for scope in scopes for included in _INCLUDES.get(scope, ())}
-    return [scope for scope in SCOPES if scope in held]
-
-
-def parse_api_tokens(value: str) -> list[tuple[str, list[str]]]:
-    """``API_TOKENS``: ``token:read+write,token2:admin``; a token without ``:scopes`` has every scope."""
-    tokens = []
-    for item in (part.strip() for part in value.split(",")):
-        if not item:
-            continue
-        token, sep, scopes = item.partition(":")
-        names = [name.strip() for name in scopes.split("+")] if sep else [ADMIN]
-        unknown = [name for name in names if name not in SCOPES]
-        if not token.strip() or unknown or not names:
-            what = f"unknown scope {unknown[0]!r}" if unknown else "an empty token"
-            raise ValueError(f"{what} in API_TOKENS: write token:scope+scope, scopes among {', '.join(SCOPES)}")
-        tokens.append((token.strip(), expand(names)))
-    return tokens
-
-
 @dataclass(frozen=True)
 class _ApiToken:
     token: bytes
@@ -167,11 +79,9 @@ class CallerVerifier:
     """The MCP SDK's ``TokenVerifier``, used by /mcp and by REST alike: API tokens, then OAuth JWTs."""
 
     def __init__(self, settings: Settings) -> None:
-        api = [(settings.api_token, [ADMIN])] if settings.api_token else []
-        api += parse_api_tokens(settings.api_tokens)
         self.api_tokens = [
-            _ApiToken(token.encode(), expand(scopes), f"api-token-{number}")
-            for number, (token, scopes) in enumerate(api)
+            _ApiToken(api.token.encode(), list(api.scopes), f"api-token-{number}")
+            for number, api in enumerate(settings.tokens)
         ]
         self.issuer = settings.oauth_issuer
         self.audience = settings.oauth_audience
@@ -235,7 +145,7 @@ class CallerVerifier:
 
 
 def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message, "field": None}}, status, headers=headers)
+    return JSONResponse(error_body(code, message), status, headers=headers)
 
 
 class RequireScope:
@@ -244,20 +154,29 @@ class RequireScope:
     ``/mcp`` is left to the MCP SDK's own auth (same verifier); ``READ_ONLY`` refuses every write.
     """
 
-    def __init__(self, app: ASGIApp, settings: Settings, mcp_path: str) -> None:
+    def __init__(
+        self, app: ASGIApp, settings: Settings, routes: RouteTable, mcp_path: str, verifier: CallerVerifier | None
+    ) -> None:
         self.app = app
         self.read_only = settings.read_only
         self.mcp_path = mcp_path
-        self.open_metrics = settings.metrics_public
-        self.verifier = CallerVerifier(settings) if settings.has_token_source else None
+        self.routes = routes
+        self.verifier = verifier
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        open_metrics = self.open_metrics and path == "/metrics"
-        if scope["type"] != "http" or is_open(path) or path == self.mcp_path or open_metrics:
+        if scope["type"] != "http" or path == self.mcp_path:
             await self.app(scope, receive, send)
             return
-        needed = rest_scope(scope["method"], path)
+        access = self.routes.find(scope["method"], path).access
+        if access is None:  # open to anyone
+            await self.app(scope, receive, send)
+            return
+        if access is UNDECLARED:
+            response = _error(403, "forbidden", "this route declares no scope, so nobody may call it")
+            await response(scope, receive, send)
+            return
+        needed = access.scope
         if self.read_only and needed != READ:
             response = _error(403, "forbidden", f"this server is read-only (READ_ONLY=true): no '{needed}' requests")
             await response(scope, receive, send)

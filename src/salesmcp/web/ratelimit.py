@@ -14,7 +14,6 @@ budget, which bounds what another process can serve past the limit); within the 
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import math
 import time
@@ -29,66 +28,46 @@ from limits.storage import storage_from_string
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from salesmcp.api.common import MAX_REQUEST_BYTES, error_body, error_response, operations
 from salesmcp.config import Settings
-from salesmcp.web.auth import ADMIN, OPEN_PATHS, READ, WRITE, rest_scope
-from salesmcp.web.auth import TOOL_SCOPES as _TOOL_SCOPES
+from salesmcp.errors import error_body, error_response
+from salesmcp.scopes import GENERATE, READS, WRITES, Access, LimitClass, more_costly
+from salesmcp.validation import MAX_REQUEST_BYTES
+from salesmcp.web import json_rpc
+from salesmcp.web.openapi import DocumentHook, operations
+from salesmcp.web.routes import RouteTable
 
 log = logging.getLogger(__name__)
 
-READS, WRITES, GENERATE = "reads", "writes", "generate"
-_SEVERITY = {READS: 0, WRITES: 1, GENERATE: 2}
 SYNC_SECONDS = 0.25  # with Redis: a process's local count reaches Redis at least this often…
 SYNC_BATCH = 64  # …and at least every this many requests of one caller and class
 NEAR_END = 0.10  # the last tenth of a budget is counted in Redis request by request
 EXACT_BELOW = 200  # budgets smaller than this are always counted in Redis request by request
 KNOWN_CALLERS_KEPT = 10_000  # callers whose Redis count this process remembers
 
-# A request's class follows the scope it needs (auth's one table): read → reads, write → writes, admin → generate.
-CLASS_OF_SCOPE = {READ: READS, WRITE: WRITES, ADMIN: GENERATE}
 # An MCP body is read whole to class it, up to the size the endpoint accepts; a larger one (refused
 # there anyway) counts as the costliest class, so that padding cannot slip a call past its budget.
 MCP_PEEK_BYTES = MAX_REQUEST_BYTES
 
 
-def request_class_of_rest(method: str, path: str) -> str:
-    """``generate`` for the admin routes (POST /generate, POST /reset), ``reads`` for reads, else ``writes``."""
-    return CLASS_OF_SCOPE[rest_scope(method, path)]
+def request_class_of_json_rpc(found: list[dict[str, Any]], access_of: Callable[[str], Access]) -> LimitClass:
+    """The class of an MCP request's messages: the costliest of its ``tools/call``s' declared classes, else
+    ``reads``. An undeclared or unknown tool counts as ``generate``, as auth asks ``admin`` of it (it is
+    refused anyway)."""
+    found_class: LimitClass = READS
+    for name in json_rpc.tool_calls(found):
+        found_class = more_costly(found_class, access_of(name).limit)
+    return found_class
 
 
-def request_class_of_json_rpc(body: bytes) -> str:
-    """The class of an MCP request body: ``tools/call`` of a write or generate tool, else ``reads``.
-
-    A batch counts as its most expensive message; a body that is not JSON-RPC counts as a read
-    (the MCP endpoint will refuse it anyway).
-    """
-    if b"tools/call" not in body:  # most MCP traffic (initialize, tools/list, …) is classed without parsing
-        return READS
-    try:
-        data = json.loads(body)
-    except ValueError:
-        return READS
-    found = READS
-    for message in data if isinstance(data, list) else [data]:
-        if not isinstance(message, dict) or message.get("method") != "tools/call":
-            continue
-        params = message.get("params")
-        name = params.get("name") if isinstance(params, dict) else None
-        kind = CLASS_OF_SCOPE[_TOOL_SCOPES.get(name, READ)]  # an unknown tool is refused anyway: a read
-        if _SEVERITY[kind] > _SEVERITY[found]:
-            found = kind
-    return found
-
-
-def document_limits(settings: Settings) -> Callable[[dict[str, Any]], None]:
+def document_limits(settings: Settings, routes: RouteTable) -> DocumentHook:
     """An OpenAPI document hook: when rate limits are on, every limited operation may answer 429."""
 
     def describe(document: dict[str, Any]) -> None:
         if not settings.rate_limit_enabled:
             return
         retry = {"Retry-After": "seconds until this caller may send a request of this class again"}
-        for _method, path, operation in operations(document):
-            if path not in OPEN_PATHS:
+        for method, path, operation in operations(document):
+            if routes.access_of_operation(method, path) is not None:
                 description = "Too many requests of this class from this caller (RATE_LIMIT_READS/WRITES/GENERATE)"
                 operation.setdefault("responses", {})["429"] = error_response(description, retry)
 
@@ -113,10 +92,10 @@ def caller_key(scope: Scope) -> str:
 def open_storage(settings: Settings) -> Storage:
     """Redis when ``REDIS_URL`` is set (keys under ``RATE_LIMIT_PREFIX``), else this process's memory."""
     if settings.redis_url:
-        return storage_from_string(
+        return storage_from_string(  # type: ignore[return-value]  # an "async+" URL gives an async storage
             f"async+{settings.redis_url}", implementation="redispy", key_prefix=settings.rate_limit_prefix
         )
-    return storage_from_string("async+memory://")
+    return storage_from_string("async+memory://")  # type: ignore[return-value]  # as above
 
 
 @dataclass
@@ -131,9 +110,18 @@ class _Known:
 class RateLimit:
     """ASGI middleware: count each request against its caller's budget for its class; 429 when spent."""
 
-    def __init__(self, app: ASGIApp, settings: Settings, mcp_path: str = "/mcp") -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        settings: Settings,
+        routes: RouteTable,
+        tool_access: Callable[[str], Access],
+        mcp_path: str = "/mcp",
+    ) -> None:
         self.app = app
         self.mcp_path = mcp_path
+        self.routes = routes
+        self.tool_access = tool_access
         self.items: dict[str, RateLimitItem] = {
             READS: parse(settings.rate_limit_reads),
             WRITES: parse(settings.rate_limit_writes),
@@ -144,15 +132,25 @@ class RateLimit:
         self.known: dict[tuple[str, str], _Known] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in OPEN_PATHS:  # probes and the description: never limited
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         method = scope["method"]
+        kind: LimitClass
         if scope["path"] == self.mcp_path and method == "POST":
             body, receive = await _peek_body(receive)
-            kind = GENERATE if body is None else request_class_of_json_rpc(body)
+            if body is None:
+                kind = GENERATE
+            elif b"tools/call" not in body:  # most MCP traffic (initialize, tools/list, …) is classed unparsed
+                kind = READS
+            else:
+                kind = request_class_of_json_rpc(json_rpc.messages(scope, body), self.tool_access)
         else:
-            kind = request_class_of_rest(method, scope["path"])
+            access = self.routes.find(method, scope["path"]).access
+            if access is None:  # open to anyone (probes, the description, the API documents): never limited
+                await self.app(scope, receive, send)
+                return
+            kind = access.limit
         refused_for = await self._spend(kind, caller_key(scope))
         if refused_for is None:
             await self.app(scope, receive, send)

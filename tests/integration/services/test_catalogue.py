@@ -18,7 +18,7 @@ from tests.integration.catalogue_data import (
     add_catalogue,
 )
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 @pytest.fixture
@@ -28,7 +28,7 @@ def store(sql_store):
 
 
 def order_ids(page):
-    return [order.id for order in page.orders]
+    return [order.id for order in page.items]
 
 
 # -- products --------------------------------------------------------------------------------------
@@ -36,9 +36,9 @@ def order_ids(page):
 
 def test_products_come_in_id_order_with_exact_prices_and_utc_timestamps(store):
     page = list_products(store)
-    assert [p.sku for p in page.products] == ["KIT-001", "KIT-002", "LIV-001"]
+    assert [p.sku for p in page.items] == ["KIT-001", "KIT-002", "LIV-001"]
     assert (page.total, page.limit, page.offset, page.truncated) == (3, DEFAULT_PAGE, 0, False)
-    kettle = page.products[0]
+    kettle = page.items[0]
     assert (kettle.name, kettle.category, kettle.price, kettle.stock, kettle.active) == (
         "Kettle", "Kitchen", Decimal("19.99"), 5, True
     )  # fmt: skip
@@ -46,17 +46,17 @@ def test_products_come_in_id_order_with_exact_prices_and_utc_timestamps(store):
 
 
 def test_products_filter_by_category_ignoring_case_and_by_active(store):
-    assert [p.sku for p in list_products(store, category="kitchen").products] == ["KIT-001", "KIT-002"]
-    assert [p.sku for p in list_products(store, active=False).products] == ["LIV-001"]
-    assert [p.sku for p in list_products(store, category="KITCHEN", active="true").products] == ["KIT-001", "KIT-002"]
+    assert [p.sku for p in list_products(store, category="kitchen").items] == ["KIT-001", "KIT-002"]
+    assert [p.sku for p in list_products(store, active=False).items] == ["LIV-001"]
+    assert [p.sku for p in list_products(store, category="KITCHEN", active="true").items] == ["KIT-001", "KIT-002"]
     assert list_products(store, category="Garden").total == 0
 
 
 def test_products_page_says_when_it_is_cut(store):
     first = list_products(store, limit=2)
     rest = list_products(store, limit=2, offset=2)
-    assert ([p.id for p in first.products], first.truncated) == ([1, 2], True)
-    assert ([p.id for p in rest.products], rest.total, rest.truncated) == ([3], 3, False)
+    assert ([p.id for p in first.items], first.truncated) == ([1, 2], True)
+    assert ([p.id for p in rest.items], rest.total, rest.truncated) == ([3], 3, False)
 
 
 def test_an_unknown_active_flag_is_invalid_input(store):
@@ -72,7 +72,7 @@ def test_orders_come_in_id_order_with_their_customers_custid(store):
     page = list_orders(store, limit=MAX_PAGE)
     assert order_ids(page) == DEMO_ORDER_IDS + ORDERS_2023
     assert page.total == 15 and not page.truncated
-    whole = page.orders[-3]
+    whole = page.items[-3]
     assert (whole.custid, whole.order_date, whole.status) == ("011", dt.date(2023, 6, 15), "DELIVERED")
     assert (whole.subtotal, whole.tax, whole.shipping_fee, whole.total) == (
         Decimal("43.98"), Decimal("9.24"), Decimal("4.95"), Decimal("58.17")
@@ -102,7 +102,7 @@ def test_orders_filter_by_status_ignoring_case_and_by_customer(store):
 
 def test_an_unknown_customer_has_no_orders(store):
     page = list_orders(store, customer="nobody")
-    assert (page.orders, page.total, page.truncated) == ([], 0, False)
+    assert (page.items, page.total, page.truncated) == ([], 0, False)
 
 
 def test_orders_pages_follow_each_other_without_gaps(store):
@@ -120,7 +120,7 @@ def test_filtered_orders_page_in_id_order_from_the_first_match(store):
 
 def test_a_page_past_the_end_is_empty(store):
     page = list_orders(store, offset=1000)
-    assert (page.orders, page.total, page.offset, page.truncated) == ([], 15, 1000, False)
+    assert (page.items, page.total, page.offset, page.truncated) == ([], 15, 1000, False)
 
 
 @pytest.mark.parametrize(

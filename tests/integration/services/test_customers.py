@@ -88,7 +88,7 @@ def test_an_empty_custid_is_invalid_input_naming_cust_id(sql_store, custid):
 
 def test_list_customers_without_filters_returns_all_demo_customers_in_custid_order(sql_store):
     page = list_customers(sql_store)
-    assert [c.custid for c in page.customers] == DEMO_CUSTIDS
+    assert [c.custid for c in page.items] == DEMO_CUSTIDS
     assert (page.total, page.truncated, page.offset) == (10, False, 0)
 
 
@@ -97,22 +97,22 @@ def test_status_filter_separates_active_from_disabled_customers(sql_store):
     set_status(sql_store, "017", "disabled")
     disabled = list_customers(sql_store, status="disabled")
     active = list_customers(sql_store, status="active")
-    assert [c.custid for c in disabled.customers] == ["013", "017"]
+    assert [c.custid for c in disabled.items] == ["013", "017"]
     assert disabled.total == 2
-    assert [c.custid for c in active.customers] == [c for c in DEMO_CUSTIDS if c not in ("013", "017")]
+    assert [c.custid for c in active.items] == [c for c in DEMO_CUSTIDS if c not in ("013", "017")]
     assert active.total == 8
 
 
 @pytest.mark.parametrize("city", ["Eindhoven", "eindhoven", "  EINDHOVEN  ", "eInDhOvEn"])
 def test_city_filter_ignores_case_and_surrounding_spaces(sql_store, city):
     page = list_customers(sql_store, city=city)
-    assert [c.custid for c in page.customers] == ["011", "012", "016"]
+    assert [c.custid for c in page.items] == ["011", "012", "016"]
     assert page.total == 3
 
 
 def test_city_filter_combines_with_the_status_filter(sql_store):
     set_status(sql_store, "012", "disabled")
-    assert [c.custid for c in list_customers(sql_store, status="active", city="eindhoven").customers] == [
+    assert [c.custid for c in list_customers(sql_store, status="active", city="eindhoven").items] == [
         "011",
         "016",
     ]
@@ -120,7 +120,7 @@ def test_city_filter_combines_with_the_status_filter(sql_store):
 
 def test_a_city_without_customers_gives_an_empty_page(sql_store):
     page = list_customers(sql_store, city="Maastricht")
-    assert (page.customers, page.total, page.truncated) == ([], 0, False)
+    assert (page.items, page.total, page.truncated) == ([], 0, False)
 
 
 @pytest.mark.parametrize(
@@ -134,12 +134,12 @@ def test_a_city_without_customers_gives_an_empty_page(sql_store):
 )
 def test_city_filter_finds_cities_spelled_with_non_ascii_letters(sql_store, stored, asked):
     added = add_customer(sql_store, {"name": "Traveller", "city": stored})
-    assert [c.custid for c in list_customers(sql_store, city=asked).customers] == [added.custid]
+    assert [c.custid for c in list_customers(sql_store, city=asked).items] == [added.custid]
 
 
 def test_limit_and_offset_walk_through_pages_in_custid_order(sql_store):
     pages = [list_customers(sql_store, limit=3, offset=offset) for offset in (0, 3, 6, 9)]
-    assert [[c.custid for c in page.customers] for page in pages] == [
+    assert [[c.custid for c in page.items] for page in pages] == [
         DEMO_CUSTIDS[0:3],
         DEMO_CUSTIDS[3:6],
         DEMO_CUSTIDS[6:9],
@@ -152,23 +152,23 @@ def test_limit_and_offset_walk_through_pages_in_custid_order(sql_store):
 
 def test_a_page_that_ends_exactly_at_the_last_customer_is_not_truncated(sql_store):
     page = list_customers(sql_store, limit=10)
-    assert (len(page.customers), page.truncated) == (10, False)
+    assert (len(page.items), page.truncated) == (10, False)
 
 
 def test_an_offset_past_the_end_gives_an_empty_page_with_the_total(sql_store):
     page = list_customers(sql_store, limit=5, offset=50)
-    assert (page.customers, page.total, page.truncated) == ([], 10, False)
+    assert (page.items, page.total, page.truncated) == ([], 10, False)
 
 
 def test_total_and_truncated_count_only_customers_matching_the_filters(sql_store):
     page = list_customers(sql_store, city="eindhoven", limit=2)
-    assert [c.custid for c in page.customers] == ["011", "012"]
+    assert [c.custid for c in page.items] == ["011", "012"]
     assert (page.total, page.truncated) == (3, True)
 
 
 def test_limit_and_offset_may_be_given_as_digit_strings(sql_store):
     page = list_customers(sql_store, limit="2", offset=" 4 ")
-    assert [c.custid for c in page.customers] == ["015", "016"]
+    assert [c.custid for c in page.items] == ["015", "016"]
 
 
 def test_the_largest_page_is_allowed(sql_store):
@@ -272,7 +272,7 @@ def test_an_email_already_in_use_in_any_case_is_a_conflict_and_adds_nothing(sql_
         add_customer(sql_store, {"name": "Other Annie", "email": email})
     assert caught.value.field == "email"
     assert customer_count(sql_store) == 10
-    assert list_customers(sql_store, limit=MAX_PAGE).customers[-1].custid == "020"
+    assert list_customers(sql_store, limit=MAX_PAGE).items[-1].custid == "020"
 
 
 @pytest.mark.parametrize("field", ["nickname", "status", "created_at", "id"])

@@ -273,3 +273,14 @@ def test_the_demo_database_exports_seed_000s_own_data(sqlite_store, tmp_path):
         assert connection.execute(select(func.count()).select_from(orders)).scalar_one() == 12
     sales = CsvSales(tmp_path / "out" / "sales.csv")
     assert sales.revenue_by_customer(dt.date(2026, 1, 1), dt.date(2026, 1, 31), ["012"])["012"].amount == 14
+
+
+def test_seed000_sales_are_exactly_the_orders_revenue_counts_whatever_their_status(filled, tmp_path):
+    export_database(filled, "seed000", tmp_path)
+    exported = [s.ordid for s in CsvSales(tmp_path / "sales.csv").sales_between(dt.date.min, dt.date.max)]
+    counted = [s.ordid for s in filled.sales_between(dt.date.min, dt.date.max)]
+    assert sorted(exported) == sorted(counted)
+    with filled.reading() as connection:
+        statuses = dict(connection.execute(select(orders.c.id, orders.c.status)).all())
+    assert {statuses[ordid] for ordid in exported} == {"PLACED", "PAID", "SHIPPED", "DELIVERED"}
+    assert len(exported) == sum(status != "CANCELLED" for status in statuses.values())

@@ -7,7 +7,7 @@ from sqlalchemy import insert, update
 
 from salesmcp.models import Revenue
 from salesmcp.services.revenue import city_revenue, customer_revenue
-from salesmcp.store.schema import orders
+from salesmcp.store.schema import ORDER_STATUSES, orders
 
 JAN = (dt.date(2026, 1, 1), dt.date(2026, 1, 31))
 
@@ -61,3 +61,12 @@ def test_money_is_exact(sql_store):
     result = customer_revenue(sql_store, "015", "20260102", "20260102")
     assert result["revenue"] == Decimal("1234568.19")
     assert result["sales_count"] == 3
+
+
+def test_every_order_status_but_cancelled_counts_as_revenue(sql_store):
+    counted = {}
+    for status in ORDER_STATUSES:
+        with sql_store.transaction() as connection:
+            connection.execute(update(orders).where(orders.c.id == 505).values(status=status))
+        counted[status] = 505 in {sale.ordid for sale in sql_store.sales_between(*JAN)}
+    assert counted == {"PLACED": True, "PAID": True, "SHIPPED": True, "DELIVERED": True, "CANCELLED": False}

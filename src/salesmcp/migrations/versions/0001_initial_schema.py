@@ -78,7 +78,7 @@ def upgrade() -> None:
         "ix_orders_customer_id_order_date_status_total", "orders", ["customer_id", "order_date", "status", "total"]
     )
 
-    for name, columns in (
+    child_tables: tuple[tuple[str, list[sa.schema.SchemaItem]], ...] = (
         (
             "order_items",
             [
@@ -109,7 +109,8 @@ def upgrade() -> None:
                 sa.Column("status", sa.String(16), nullable=False),
             ],
         ),
-    ):
+    )
+    for name, columns in child_tables:
         op.create_table(
             name,
             sa.Column("id", BIG_ID, primary_key=True),

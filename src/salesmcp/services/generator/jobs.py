@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from salesmcp.services.generator.params import GenerationRequest
 from salesmcp.services.generator.runs import RunOut, get_run
@@ -19,6 +20,31 @@ from salesmcp.services.generator.start import prepare_run
 from salesmcp.store.sql_store import SqlStore
 
 FINAL_STATES = ("done", "failed", "interrupted")  # nobody works on it any more
+
+# The words a generation request is answered with, whoever asks (REST, MCP, the CLI): one vocabulary.
+GENERATION_STARTED = "generation_started"
+ALREADY_GENERATED = "already_generated"
+GENERATION_RUNNING = "generation_running"
+RESET_COMPLETE = "reset_complete"
+_FINAL_MESSAGES = {"done": "generation_done", "failed": "generation_failed", "interrupted": "generation_interrupted"}
+OUTCOME_MESSAGES_DOC = (
+    "generation_done, generation_failed, generation_interrupted (its worker process is gone: repeat the request "
+    "to resume it), generation_running or already_generated"
+)
+
+
+def start_message(started: bool) -> str:
+    """What starting a job says at once: it started, or an identical request was done before."""
+    return GENERATION_STARTED if started else ALREADY_GENERATED
+
+
+def outcome_message(run: RunOut, started: bool) -> str:
+    """What a followed job says when the answer is due: how it ended, or that it still runs."""
+    if not started:
+        return ALREADY_GENERATED
+    return _FINAL_MESSAGES.get(run.state, GENERATION_RUNNING)
+
+
 _children: list[subprocess.Popen] = []
 
 
@@ -33,8 +59,11 @@ def spawn_worker(database_url: str, run_id: int) -> subprocess.Popen:
     """``python -m salesmcp generate --run-id N`` on ``database_url`` (passed in the environment, not argv)."""
     _reap()
     environment = {**os.environ, "DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1"}
-    flags = {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP} if sys.platform == "win32" else {
-        "start_new_session": True}  # fmt: skip
+    flags: dict[str, Any]
+    if sys.platform == "win32":
+        flags = {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}
+    else:
+        flags = {"start_new_session": True}
     child = subprocess.Popen(
         [sys.executable, "-m", "salesmcp", "generate", "--run-id", str(run_id), "--quiet"],
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=environment, **flags,

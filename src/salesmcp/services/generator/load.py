@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any, overload
 
 import numpy as np
 from sqlalchemy import Connection
@@ -44,7 +45,13 @@ def _dates(days: np.ndarray) -> list[str]:
     return pool[days - first].tolist()
 
 
-def _timestamps(seconds: np.ndarray, null: str | None) -> list[str | None]:
+@overload
+def _timestamps(seconds: np.ndarray, null: str) -> list[str]: ...
+@overload
+def _timestamps(seconds: np.ndarray, null: None) -> list[str | None]: ...
+
+
+def _timestamps(seconds: np.ndarray, null: str | None) -> list[str] | list[str | None]:
     """``YYYY-MM-DD HH:MM:SS`` (``null`` for negative seconds), from pools of days and times of day."""
     if not len(seconds):
         return []
@@ -153,7 +160,8 @@ class Writer:
 
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
-        self.dbapi = connection.connection.driver_connection
+        # The driver's own connection (sqlite3, psycopg or PyMySQL): each bulk path uses its driver's API.
+        self.dbapi: Any = connection.connection.driver_connection
         self.dialect = connection.dialect.name
 
     def write(self, chunks: Iterable[Chunk]) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -128,7 +129,7 @@ def _draw(cdf: np.ndarray, rng: np.random.Generator, size: int) -> np.ndarray:
     return np.minimum(np.searchsorted(cdf, rng.random(size), side="right"), len(cdf) - 1)
 
 
-def _text(values: np.ndarray | list) -> np.ndarray:
+def _text(values: np.ndarray | Sequence[str]) -> np.ndarray:
     return np.asarray(values, dtype=np.str_)
 
 

@@ -10,11 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
+from collections.abc import Mapping
+from functools import cache
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from salesmcp.dates import DateParam
+from salesmcp.dates import DateParam, check_period
 from salesmcp.errors import InvalidInput
 from salesmcp.validation import invalid_input
 
@@ -51,6 +54,18 @@ def parse_weights(text: str, field: str, known: frozenset[str] | None = None) ->
     return tuple(pairs)
 
 
+_WEIGHT = r"(?:[0-9]*[1-9][0-9]*(?:\.[0-9]+)?|[0-9]+\.[0-9]*[1-9][0-9]*)"
+
+
+@cache
+def locale_pattern() -> str:
+    """The documented rule of ``locale``, as the OpenAPI document states it (and the validator enforces):
+    known Faker locales, each with an optional positive decimal weight, separated by commas."""
+    names = "|".join(sorted(_faker_locales(), key=lambda name: (-len(name), name)))
+    item = f" *(?:{names})(?: *: *{_WEIGHT})? *"
+    return f"^{item}(?:,{item})*$"
+
+
 def _faker_locales() -> frozenset[str]:
     from faker.config import AVAILABLE_LOCALES
 
@@ -66,7 +81,12 @@ class GenerationRequest(BaseModel):
     seed: int | None = Field(None, ge=0, le=2**63 - 1, description="random seed; default DATA_SEED")
     start_date: DateParam = Field(DEFAULT_START, description="first order date (inclusive)")
     end_date: DateParam = Field(DEFAULT_END, description="last order date (inclusive); also the 'as of' moment")
-    locale: str = Field(DEFAULT_LOCALES, description="Faker locales with weights, e.g. nl_NL:3,de_DE:1")
+    locale: str = Field(
+        DEFAULT_LOCALES,
+        description="Faker locales with weights, e.g. nl_NL:3,de_DE:1 (each named once; a weight is a positive "
+        "decimal number)",
+        json_schema_extra=lambda schema: schema.update(pattern=locale_pattern()),
+    )
     customers_per_order: float = Field(0.1, gt=0, le=1, description="customers made per order (at least 10)")
     products_per_order: float = Field(0.002, gt=0, le=1, description="products made per order (at least 20)")
     items_per_order: float = Field(2.5, ge=1, le=20, description="mean order lines per order")
@@ -112,6 +132,9 @@ class GenerationRequest(BaseModel):
     @classmethod
     def _known_locales(cls, value: str) -> str:
         parse_weights(value, "locale", _faker_locales())
+        if not re.fullmatch(locale_pattern(), value):  # what parse_weights reads but the document does not say
+            rule = "each locale's weight must be a plain positive decimal number (e.g. nl_NL:3,de_DE:0.5)"
+            raise InvalidInput("locale", f"{rule}; got {value!r}")
         return value
 
     @field_validator("payment_methods", "carriers")
@@ -122,8 +145,7 @@ class GenerationRequest(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> GenerationRequest:
-        if self.start_date > self.end_date:
-            raise InvalidInput("start_date", f"must not be after end_date ({self.start_date} > {self.end_date})")
+        check_period(self.start_date, self.end_date)
         if (self.end_date - self.start_date).days > MAX_WINDOW_DAYS:
             raise InvalidInput("end_date", "the window may span at most 30 years")
         if self.cancel_rate + self.unpaid_rate > 1:
@@ -158,14 +180,14 @@ class GenerationRequest(BaseModel):
         return max(20, round(self.rows * self.products_per_order))
 
 
-def build_request(values: dict[str, Any], default_seed: int, max_rows: int) -> GenerationRequest:
+def build_request(values: Mapping[str, object], default_seed: int, max_rows: int) -> GenerationRequest:
     """A request from untrusted values (query string, JSON body, tool arguments): errors name the field.
 
     ``seed`` defaults to ``default_seed`` (DATA_SEED); ``rows`` may not exceed ``max_rows``.
     """
     given = {key: value for key, value in values.items() if value is not None}
     try:
-        request = GenerationRequest(**given)
+        request = GenerationRequest.model_validate(given)
     except ValidationError as exc:
         raise invalid_input(exc, allowed=list(GenerationRequest.model_fields)) from None
     if request.rows > max_rows:

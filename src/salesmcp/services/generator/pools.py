@@ -3,17 +3,29 @@
 Faker costs tens of microseconds a call; a million customers would take minutes. So each locale's
 names, cities, phone numbers and e-mail domains are made once (a few hundred Faker calls, seeded,
 so the pools are the same on every run) and generation only draws indexes into them.
+
+Each locale's customers live in one country, named as the demo data names it (``Netherlands``,
+not Faker's ``Kingdom of the Netherlands``), so that a group-by-country never splits a country.
 """
 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+if TYPE_CHECKING:
+    from faker import Faker
+
 POOL_SIZE = 400
+# Where Faker's English country name is not the short one people (and the demo data) write.
+SHORT_COUNTRY_NAMES = {"NL": "Netherlands", "CN": "China", "IE": "Ireland", "MS": "Montserrat"}
+# Locale territories that are not country codes: fr_QC is Quebec's French, in Canada.
+TERRITORY_COUNTRIES = {"QC": "CA"}
 
 
 @dataclass(frozen=True)
@@ -36,7 +48,7 @@ def email_part(text: str) -> str:
     return cleaned or "x"
 
 
-def _distinct(make, size: int) -> list[str]:
+def _distinct(make: Callable[[], str], size: int) -> list[str]:
     """Up to ``size`` distinct values of ``make()``, in the order first made (deterministic)."""
     seen: dict[str, None] = {}
     for _ in range(size * 3):
@@ -58,10 +70,7 @@ def locale_pool(locale: str, seed: int) -> LocalePool:
     cities = _distinct(fake.city, POOL_SIZE // 2)
     phones = _distinct(fake.phone_number, POOL_SIZE)
     domains = _distinct(fake.free_email_domain, 8)
-    try:
-        country = fake.current_country()
-    except (AttributeError, ValueError):
-        country = locale.split("_")[-1]
+    country = locale_country(locale, fake)
 
     def array(values: list[str]) -> np.ndarray:
         out = np.empty(len(values), dtype=object)
@@ -79,6 +88,31 @@ def locale_pool(locale: str, seed: int) -> LocalePool:
         phones=array(phones),
         domains=array(domains),
     )
+
+
+def country_name(code: str) -> str | None:
+    """The short English name of a country code (``NL`` → ``Netherlands``); None for an unknown code."""
+    code = TERRITORY_COUNTRIES.get(code, code)
+    return SHORT_COUNTRY_NAMES.get(code) or _faker_country_names().get(code)
+
+
+def locale_country(locale: str, fake: Faker) -> str:
+    """The one country of a locale's customers: its territory's (nl_NL → Netherlands, fr_BE and nl_BE →
+    Belgium); for a locale without one (``de``, ``en``, ar_AA) the country of Faker's addresses for it."""
+    name = country_name(locale.partition("_")[2])
+    if name is None:
+        try:
+            name = country_name(fake.current_country_code())
+        except AttributeError:  # Faker knows no country for the locale either
+            name = None
+    return name or locale
+
+
+@lru_cache(maxsize=1)
+def _faker_country_names() -> dict[str, str]:
+    from faker.providers.date_time import Provider
+
+    return {country.alpha_2_code: country.name for country in Provider.countries}
 
 
 # Categories: (name, sku prefix, median price, log-normal sigma, nouns).

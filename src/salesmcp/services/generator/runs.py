@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import Connection, false, func, select, text, update
+from sqlalchemy import Connection, Row, false, func, select, text, update
 
 from salesmcp.errors import Conflict, NotFound
 from salesmcp.models import plain_schema
@@ -31,6 +31,8 @@ ACTIVE = ("queued", "running", "finishing")
 STALE_AFTER = dt.timedelta(seconds=30)
 LOCK_NAME = "salesmcp.generation"
 
+# A row of generation_runs, as select(generation_runs) returns it: its columns are its attributes.
+RunRow = Row[Any]
 State = Literal["queued", "running", "finishing", "done", "failed", "interrupted"]
 STATES_DOC = (
     "queued, running, finishing, done, failed, or interrupted (its worker process is gone, or has not reported "
@@ -61,7 +63,7 @@ class RunOut(BaseModel):
     @classmethod
     def _utc(cls, value: dt.datetime | None) -> dt.datetime | None:
         """Stored as naive UTC; shown with the zone, as customers' timestamps are."""
-        return value.replace(tzinfo=dt.timezone.utc) if value is not None and value.tzinfo is None else value
+        return value.replace(tzinfo=dt.UTC) if value is not None and value.tzinfo is None else value
 
 
 def this_worker() -> str:
@@ -84,7 +86,7 @@ def _worker_gone(worker: str | None) -> bool:
         return False  # not ours to look at: only the heartbeat can tell
 
 
-def _interruption(row: Any, now: dt.datetime) -> str | None:
+def _interruption(row: RunRow, now: dt.datetime) -> str | None:
     """Why nobody works on an active run any more (None: someone does, or it is not active).
 
     A worker on this machine is known to be gone once its process is; one elsewhere is taken to be
@@ -101,16 +103,16 @@ def _interruption(row: Any, now: dt.datetime) -> str | None:
     return None
 
 
-def state_of(row: Any, now: dt.datetime) -> str:
+def state_of(row: RunRow, now: dt.datetime) -> str:
     """The stored status, or 'interrupted' for an active run that nobody works on any more."""
     return "interrupted" if _interruption(row, now) else row.status
 
 
-def is_interrupted(row: Any) -> bool:
+def is_interrupted(row: RunRow) -> bool:
     return state_of(row, utcnow()) == "interrupted"
 
 
-def run_out(row: Any, now: dt.datetime | None = None) -> RunOut:
+def run_out(row: RunRow, now: dt.datetime | None = None) -> RunOut:
     why = _interruption(row, now or utcnow())
     error = f"interrupted: {why}; repeat the request to resume it" if why else row.error
     return RunOut(
@@ -120,7 +122,7 @@ def run_out(row: Any, now: dt.datetime | None = None) -> RunOut:
     )  # fmt: skip
 
 
-def fetch_run(connection: Connection, run_id: int) -> Any:
+def fetch_run(connection: Connection, run_id: int) -> RunRow:
     row = connection.execute(select(runs).where(runs.c.id == run_id)).first()
     if row is None:
         raise NotFound(f"generation run {run_id} does not exist", field="run_id")
@@ -132,11 +134,11 @@ def get_run(store: SqlStore, run_id: int) -> RunOut:
         return run_out(fetch_run(connection, run_id))
 
 
-def latest_run(connection: Connection) -> Any:
+def latest_run(connection: Connection) -> RunRow | None:
     return connection.execute(select(runs).order_by(runs.c.id.desc()).limit(1)).first()
 
 
-def active_run(connection: Connection) -> Any:
+def active_run(connection: Connection) -> RunRow | None:
     """The run some process is working on now (queued, running or finishing, and not interrupted)."""
     now = utcnow()
     for row in connection.execute(select(runs).where(runs.c.status.in_(ACTIVE)).order_by(runs.c.id)):
@@ -145,7 +147,7 @@ def active_run(connection: Connection) -> Any:
     return None
 
 
-def busy(row: Any) -> Conflict:
+def busy(row: RunRow) -> Conflict:
     return Conflict(
         f"generation run {row.id} is {row.status} ({row.progress} of {row.rows_requested} orders); "
         f"one generation at a time: follow it at /generate/{row.id}",
@@ -153,12 +155,12 @@ def busy(row: Any) -> Conflict:
     )
 
 
-def request_of(row: Any) -> GenerationRequest:
+def request_of(row: RunRow) -> GenerationRequest:
     params = dict(row.params)
     return GenerationRequest(**{k: v for k, v in params.items() if k in GenerationRequest.model_fields})
 
 
-def plan_of(row: Any) -> Plan:
+def plan_of(row: RunRow) -> Plan:
     return Plan(request_of(row), Bases(**{k: int(v) for k, v in row.bases.items()}))
 
 
@@ -195,7 +197,7 @@ def starting(store: SqlStore) -> Iterator[Connection]:
                 connection.commit()
 
 
-def set_status(connection: Connection, run_id: int, status: str, **values: Any) -> None:
+def set_status(connection: Connection, run_id: int, status: str, **values: object) -> None:
     connection.execute(update(runs).where(runs.c.id == run_id).values(status=status, heartbeat_at=utcnow(), **values))
 
 
@@ -205,7 +207,7 @@ def add_progress(connection: Connection, run_id: int, orders: int) -> None:
     )
 
 
-def claim(connection: Connection, run_id: int, from_status: tuple[str, ...], to_status: str, **where: Any) -> bool:
+def claim(connection: Connection, run_id: int, from_status: tuple[str, ...], to_status: str, **where: object) -> bool:
     """Move a run from one of ``from_status`` to ``to_status``; True for the one process that did it."""
     query = update(runs).where(runs.c.id == run_id, runs.c.status.in_(from_status))
     for column, value in where.items():

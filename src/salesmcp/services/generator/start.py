@@ -66,7 +66,9 @@ def prepare_run(store: SqlStore, request: GenerationRequest, join: bool = False)
             "status": "queued", "progress": 0, "params": request.model_dump(mode="json"), "bases": bases.as_dict(),
             "deferred_indexes": defer, "started_at": now, "heartbeat_at": now,
         }  # fmt: skip
-        run_id = connection.execute(insert(runs).values(**values)).inserted_primary_key[0]
+        inserted = connection.execute(insert(runs).values(**values)).inserted_primary_key
+        assert inserted is not None  # a single-row INSERT has one
+        run_id = inserted[0]
     if defer:
         drop_order_indexes(store)
     return get_run(store, int(run_id)), True

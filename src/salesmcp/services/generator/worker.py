@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import Table, bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from salesmcp.errors import InvalidInput, SalesmcpError
@@ -33,7 +33,7 @@ from salesmcp.services.generator.runs import (
     this_worker,
 )
 from salesmcp.store import maintenance
-from salesmcp.store.schema import customers, order_items, orders, payments, products, shipments
+from salesmcp.store.schema import counted_orders, customers, order_items, orders, payments, products, shipments
 from salesmcp.store.sql_store import SqlStore, utcnow
 
 log = logging.getLogger(__name__)
@@ -92,7 +92,7 @@ def run_generation(
     return get_run(store, run_id)
 
 
-def _write_once(store: SqlStore, chunk: Chunk, first_id: int, table) -> None:
+def _write_once(store: SqlStore, chunk: Chunk, first_id: int, table: Table) -> None:
     """Write a dimension block unless it is there (it commits whole, so its first row tells)."""
     with store.reading() as connection:
         if connection.execute(select(table.c.id).where(table.c.id == first_id)).first():
@@ -254,9 +254,7 @@ def _settle_stock(store: SqlStore, plan: Plan) -> None:
     cancelled_lines = (
         select(order_items.c.product_id, func.sum(order_items.c.quantity))
         .join(orders, orders.c.id == order_items.c.order_id)
-        .where(
-            orders.c.status == "CANCELLED", orders.c.id.between(plan.bases.orders + 1, plan.bases.orders + plan.rows)
-        )
+        .where(~counted_orders(), orders.c.id.between(plan.bases.orders + 1, plan.bases.orders + plan.rows))
         .group_by(order_items.c.product_id)
     )
     with store.transaction() as connection:

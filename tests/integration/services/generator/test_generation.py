@@ -275,6 +275,11 @@ def _top_share(counts: Counter, population: int) -> tuple[float, float]:
     return sum(count for _, count in counts.most_common(top)) / sum(counts.values()), top / population
 
 
+def test_customers_live_in_their_locales_countries_named_as_the_demo_data_names_them(story):
+    # The default locales, nl_NL:3,de_DE:1: one name per country, so a group-by-country never splits one.
+    assert {customer["country"] for customer in story.tables["customers"]} == {"Netherlands", "Germany"}
+
+
 def test_a_few_customers_order_much_more_than_most(story):
     share, fair = _top_share(Counter(o["customer_id"] for o in story.tables["orders"]), len(story.tables["customers"]))
     assert share > 5 * fair, f"the top 1% of customers hold {share:.1%} of the orders"

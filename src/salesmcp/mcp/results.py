@@ -1,26 +1,17 @@
-"""How our tools answer: our errors as tool errors with the same words, results as compact JSON."""
+"""How our tools answer: results as structured content and the same JSON, compact, as text.
+
+(Our errors become tool errors with the same words in one place: ``SalesMCPServer.call_tool``.)
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel
 
-from salesmcp.errors import SalesmcpError
 from salesmcp.models import json_ready
-
-
-@contextmanager
-def tool_errors() -> Iterator[None]:
-    try:
-        yield
-    except SalesmcpError as exc:
-        raise ToolError(exc.message) from None
 
 
 def structured(value: Any, kind: Any = None) -> Any:
