@@ -102,18 +102,24 @@ async def mcp_rate(server: Server, calls: int, token: str | None) -> float:
 
 async def middleware_cost(redis_url: str | None, requests: int) -> dict[str, float]:
     """Microseconds per request of the RateLimit middleware itself, in process over a do-nothing app."""
-    from salesmcp.config import Settings
+    from salesmcp.config import DATA_DIR, Settings
+    from salesmcp.mcp import build_server
+    from salesmcp.store.csv_store import CsvStore
+    from salesmcp.web.app import create_rest_app, routes_of
     from salesmcp.web.ratelimit import RateLimit
 
+    # The main server's own declarations: its REST routes (building them never touches a database) and tools.
+    routes = routes_of(create_rest_app(Settings(_env_file=None), None, []))  # type: ignore[arg-type]
+    tool_access = build_server(CsvStore(DATA_DIR / "customers.csv", DATA_DIR / "sales.csv")).access_of
     nothing = nothing_app
     scope = {"type": "http", "method": "GET", "path": "/customers", "headers": [], "client": ("127.0.0.1", 1)}
     apps = {"limits off": nothing}
     limits = {"rate_limit_reads": GENEROUS, "rate_limit_writes": GENEROUS, "rate_limit_generate": GENEROUS}
-    apps["limits on (memory)"] = RateLimit(nothing, Settings(_env_file=None, **limits))
+    apps["limits on (memory)"] = RateLimit(nothing, Settings(_env_file=None, **limits), routes, tool_access)
     if redis_url:
         prefix = f"salesmcp-bench-{uuid.uuid4().hex}"
         settings = Settings(_env_file=None, redis_url=redis_url, rate_limit_prefix=prefix, **limits)
-        apps["limits on (redis)"] = RateLimit(nothing, settings)
+        apps["limits on (redis)"] = RateLimit(nothing, settings, routes, tool_access)
     costs = {}
     for name, app in apps.items():
         costs[name] = await asgi_cost(app, scope, requests)

@@ -70,6 +70,9 @@ def test_bad_generation_parameters_are_400s_naming_the_parameter_and_write_nothi
         assert error["field"] == field and error["message"].startswith(f"{field}: "), (query, error)
     response = httpx.post(f"{server.url}/generate", content=b"[1, 2]", headers={"Content-Type": "application/json"})
     assert response.status_code == 400 and response.json()["error"]["field"] == "body"
+    # A bad value in the query string is not hidden by a good one in the body (schemathesis found it).
+    response = httpx.post(f"{server.url}/generate?customers_per_order=2", json={"customers_per_order": 0.1})
+    assert response.status_code == 400 and response.json()["error"]["field"] == "customers_per_order"
     assert counts(server) == before
 
 

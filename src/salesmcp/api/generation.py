@@ -82,12 +82,15 @@ def _store() -> SqlStore:
 
 
 def _parameters() -> dict[str, Any]:
-    """The generation parameters from the query string and a JSON object body (the body wins)."""
+    """The generation parameters from the query string and a JSON object body; one given in both is refused
+    (each value is checked, none silently overrides another)."""
     values: dict[str, Any] = dict(request.args.items())
     if request.content_length:
         body = request.get_json(silent=True)
         if not isinstance(body, dict):
             raise InvalidInput("body", "must be a JSON object of generation parameters (or leave it empty)")
+        for name in sorted(set(values) & set(body)):
+            raise InvalidInput(name, "is given both in the query string and in the body: give it once")
         values.update(body)
     return values
 

@@ -185,10 +185,13 @@ def migrate(engine: Engine) -> bool:
     Returns True when this call created the schema in an empty database.
     """
     config = _alembic_config()
-    with database_errors(engine), engine.begin() as connection, _one_migration_at_a_time(connection):
+    with database_errors(engine), engine.connect() as connection, _one_migration_at_a_time(connection):
         created = not inspect(connection).has_table("alembic_version")
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+        # Committed while the lock is held: a replica that takes it next sees the new alembic_version (with
+        # MySQL's named lock released before the commit, it could run the last migration a second time).
+        connection.commit()
     return created
 
 
