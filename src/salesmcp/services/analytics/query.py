@@ -1,0 +1,327 @@
+"""``query_metrics`` and ``dimension_values``: questions asked of the catalogue, answered exactly by the database,
+bounded for a model (every default answer ≤ 32 KB of text, with an honest ``truncated``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.sql.elements import ColumnElement
+
+from salesmcp.dates import check_period, parse_optional_date
+from salesmcp.errors import InvalidInput
+from salesmcp.models import money_json
+from salesmcp.services.analytics import sql
+from salesmcp.services.analytics.catalogue import DIMENSIONS, ITEM, METRICS, ORDER, WEEKDAYS, Level, Metric
+from salesmcp.store.schema import orders
+from salesmcp.store.sql_store import SqlStore
+
+MAX_TEXT = 32 * 1024  # the most text one answer may hold
+DEFAULT_LIMIT = 100  # groups in an answer unless asked otherwise
+MAX_LIMIT = 1000
+MAX_FILTER_VALUES = 100
+COMPARES = ("previous_period", "previous_year")
+
+
+def _names(value: object, field: str) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = [part.strip() for part in value.split(",") if part.strip()]
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise InvalidInput(field, "must be a name or a list of names")
+    return value
+
+
+def _limit(value: object) -> int:
+    if value is None:
+        return DEFAULT_LIMIT
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_LIMIT:
+        raise InvalidInput("limit", f"must be a whole number from 1 to {MAX_LIMIT}")
+    return value
+
+
+class Plan:
+    """A checked question: which metrics, grouped and filtered how, over which window, in which order."""
+
+    def __init__(
+        self,
+        metrics: object,
+        group_by: object = None,
+        filters: object = None,
+        start_date: object = None,
+        end_date: object = None,
+        order_by: object = None,
+        limit: object = None,
+        compare: object = None,
+        show_sql: object = False,
+    ) -> None:
+        self.metrics = _names(metrics, "metrics")
+        if not self.metrics:
+            raise InvalidInput("metrics", f"name at least one metric: {', '.join(METRICS)}")
+        for name in self.metrics:
+            if name not in METRICS:
+                raise InvalidInput("metrics", f"unknown metric {name!r}; the metrics are {', '.join(METRICS)}")
+        levels = {METRICS[name].level for name in self.metrics}
+        if len(levels) > 1:
+            items = [name for name in self.metrics if METRICS[name].level == ITEM]
+            raise InvalidInput("metrics", f"{', '.join(items)} count order lines and the others count orders: "
+                               "ask for them in separate queries")  # fmt: skip
+        self.level: Level = levels.pop()
+        self.group_by = _names(group_by, "group_by")
+        if len(set(self.group_by)) != len(self.group_by) or len(self.group_by) > 3:
+            raise InvalidInput("group_by", "name at most three different dimensions")
+        self.filters = self._filters(filters)
+        for name in [*self.group_by, *self.filters]:
+            field = "group_by" if name in self.group_by else "filters"
+            self._check_dimension(name, field)
+        self.start = parse_optional_date(start_date, "start_date")
+        self.end = parse_optional_date(end_date, "end_date")
+        check_period(self.start, self.end)
+        self.order_by, self.descending = self._order(order_by)
+        self.limit = _limit(limit)
+        if compare is not None and compare not in COMPARES:
+            raise InvalidInput("compare", f"must be one of {', '.join(COMPARES)}")
+        if compare is not None:
+            raise InvalidInput("compare", "is not supported yet: ask for each window with start_date and end_date")
+        if not isinstance(show_sql, bool):
+            raise InvalidInput("show_sql", "must be true or false")
+        self.show_sql = show_sql
+
+    def _check_dimension(self, name: str, field: str) -> None:
+        dimension = DIMENSIONS.get(name)
+        if dimension is None:
+            raise InvalidInput(field, f"unknown dimension {name!r}; the dimensions are {', '.join(DIMENSIONS)}")
+        if self.level not in dimension.levels:
+            order_metrics = ", ".join(m for m in self.metrics if METRICS[m].level == ORDER)
+            raise InvalidInput(field, f"{order_metrics} cannot be split by {name}: an order has lines of many "
+                               f"{name} values; ask for net_sales or units by {name} instead")  # fmt: skip
+
+    @staticmethod
+    def _filters(value: object) -> dict[str, list[str | None]]:
+        if value is None:
+            return {}
+        if not isinstance(value, Mapping):
+            raise InvalidInput("filters", "must be an object mapping a dimension to a value or a list of values")
+        found: dict[str, list[str | None]] = {}
+        for name, wanted in value.items():
+            values = wanted if isinstance(wanted, list) else [wanted]
+            if not values or len(values) > MAX_FILTER_VALUES:
+                raise InvalidInput("filters", f"{name}: give 1 to {MAX_FILTER_VALUES} values")
+            if not all(item is None or isinstance(item, str | int) and not isinstance(item, bool) for item in values):
+                raise InvalidInput("filters", f"{name}: values must be text (or null for 'none')")
+            found[str(name)] = [None if item is None else str(item) for item in values]
+        return found
+
+    def _order(self, value: object) -> tuple[str | None, bool]:
+        if value is None:
+            return None, False
+        if not isinstance(value, str) or not value.strip():
+            raise InvalidInput("order_by", "must be a metric or dimension name, with '-' in front for descending")
+        name = value.strip()
+        descending = name.startswith("-")
+        name = name.lstrip("-")
+        if name not in self.metrics and name not in self.group_by:
+            raise InvalidInput("order_by", f"{name!r} is not one of this query's metrics or group_by dimensions")
+        return name, descending
+
+
+def _decimal(raw: object) -> Decimal:
+    if raw is None:
+        return Decimal(0)
+    return raw if isinstance(raw, Decimal) else Decimal(str(raw))
+
+
+def metric_value(metric: Metric, parts: Mapping[str, Any]) -> Decimal | int | None:
+    """A metric from its parts: exact sums, ratios rounded half up; None for a ratio over nothing."""
+    numerator = _decimal(parts[metric.numerator]) * metric.scale
+    if metric.denominator is not None:
+        denominator = _decimal(parts[metric.denominator])
+        if denominator == 0:
+            return None
+        numerator = numerator / denominator
+    if metric.decimals is None:
+        return int(numerator)
+    return numerator.quantize(Decimal(1).scaleb(-metric.decimals), rounding=ROUND_HALF_UP)
+
+
+def _json_number(value: Decimal | int | None) -> float | int | None:
+    if isinstance(value, Decimal):
+        return money_json(value)
+    return value
+
+
+def _sort_key(metric: Metric, parts: Mapping[str, ColumnElement]) -> ColumnElement:
+    if metric.denominator is None:
+        return parts[metric.numerator]
+    return parts[metric.numerator] * 1.0 / func.nullif(parts[metric.denominator], 0)
+
+
+def _dimension_value(name: str, raw: object) -> object:
+    if raw is None:
+        return None
+    if name == "weekday":
+        return WEEKDAYS[int(str(raw))]
+    if isinstance(raw, dt.date):
+        return raw.isoformat()
+    return str(raw)
+
+
+def _filter_condition(name: str, expression: ColumnElement, values: list[str | None]) -> ColumnElement[bool]:
+    given = [value for value in values if value is not None]
+    conditions: list[ColumnElement[bool]] = []
+    if name == "weekday":
+        lowered = [day.lower() for day in WEEKDAYS]
+        unknown = [value for value in given if value.strip().lower() not in lowered]
+        if unknown:
+            raise InvalidInput("filters", f"weekday: {unknown[0]!r} is not a day name (Monday … Sunday)")
+        conditions.append(expression.in_([lowered.index(value.strip().lower()) for value in given]))
+    elif name == "day":
+        days = [parse_optional_date(value, "filters") for value in given]
+        conditions.append(expression.in_([day for day in days if day is not None]))
+    elif given:
+        conditions.append(func.lower(expression).in_([value.strip().lower() for value in given]))
+    if None in values:
+        conditions.append(expression.is_(None))
+    return or_(*conditions)
+
+
+class Compiled:
+    """The SELECT of a plan on one dialect: one row per group, with every part and the number of groups."""
+
+    def __init__(self, plan: Plan, dialect: str) -> None:
+        source = sql.From(plan.level)
+        for name in [*plan.group_by, *plan.filters]:
+            source.needs |= sql.DIMENSION_SQL[name].needs
+        part_names = sorted({part for m in plan.metrics for part in _parts_of(METRICS[m])})
+        for part in part_names:
+            source.needs |= sql.PARTS[part].needs
+        clause = source.clause()
+        self.parts = {name: sql.PARTS[name].build(dialect, source.firsts).label(name) for name in part_names}
+        self.dimensions: dict[str, ColumnElement] = {}
+        names: dict[str, ColumnElement] = {}
+        for name in plan.group_by:
+            spec = sql.DIMENSION_SQL[name]
+            self.dimensions[name] = spec.value(dialect).label(f"d_{name}")
+            if spec.name is not None and DIMENSIONS[name].name_field:
+                names[DIMENSIONS[name].name_field or name] = spec.name.label(f"n_{name}")
+        self.names = names
+        where: list[ColumnElement[bool]] = []
+        if plan.start is not None:
+            where.append(orders.c.order_date >= plan.start)
+        if plan.end is not None:
+            where.append(orders.c.order_date <= plan.end)
+        for name, values in plan.filters.items():
+            where.append(_filter_condition(name, sql.DIMENSION_SQL[name].value(dialect), values))
+        group_columns = [*self.dimensions.values(), *names.values()]
+        columns: list[ColumnElement] = [*group_columns, *self.parts.values()]
+        if plan.group_by:
+            columns.append(func.count().over().label("total_groups"))
+        statement: Select = select(*columns).select_from(clause).where(*where)
+        if group_columns:
+            statement = statement.group_by(*group_columns)
+        self.totals: Select = select(*self.parts.values()).select_from(clause).where(*where)
+        order: list[Any] = []
+        if plan.order_by in METRICS:
+            key = _sort_key(METRICS[plan.order_by], self.parts)
+            order += [key.is_(None), key.desc() if plan.descending else key]
+        elif plan.order_by is not None:
+            dimension = self.dimensions[plan.order_by]
+            order.append(dimension.desc() if plan.descending else dimension)
+        order += list(self.dimensions.values())
+        if order:
+            statement = statement.order_by(*order)
+        self.statement = statement.limit(plan.limit) if plan.group_by else statement
+
+
+def _parts_of(metric: Metric) -> list[str]:
+    return [metric.numerator, *([metric.denominator] if metric.denominator else [])]
+
+
+def _row(plan: Plan, compiled: Compiled, row: Mapping[str, Any]) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for name in plan.group_by:
+        out[name] = _dimension_value(name, row[f"d_{name}"])
+        field = DIMENSIONS[name].name_field
+        if field:
+            out[field] = row.get(f"n_{name}")
+    for name in plan.metrics:
+        out[name] = _json_number(metric_value(METRICS[name], row))
+    return out
+
+
+def _plain(row: Mapping[Any, Any]) -> dict[str, Any]:
+    return {str(key): value for key, value in row.items()}
+
+
+def _text_size(answer: Mapping[str, object]) -> int:
+    return len(json.dumps(answer, ensure_ascii=False, separators=(",", ":")).encode())
+
+
+def query_metrics(store: SqlStore, **arguments: object) -> dict[str, object]:
+    """Ask the catalogue: ``metrics``, ``group_by``, ``filters``, ``start_date``, ``end_date``, ``order_by``,
+    ``limit``, ``compare``, ``show_sql`` (see the tool's description). Raises InvalidInput naming the field."""
+    plan = Plan(**arguments)
+    dialect = store.engine.dialect.name
+    compiled = Compiled(plan, dialect)
+    with store.reading() as connection:
+        fetched = [_plain(row._mapping) for row in connection.execute(compiled.statement)]
+        totals_row = _plain(connection.execute(compiled.totals).one()._mapping)
+        newest = connection.execute(select(func.max(orders.c.order_date))).scalar()
+    rows = [_row(plan, compiled, row) for row in fetched]
+    total_rows = int(fetched[0]["total_groups"]) if plan.group_by and fetched else (0 if plan.group_by else 1)
+    if not plan.group_by:
+        rows = [{name: _json_number(metric_value(METRICS[name], totals_row)) for name in plan.metrics}]
+    answer: dict[str, object] = {
+        "metrics": plan.metrics,
+        "group_by": plan.group_by,
+        "rows": rows,
+        "totals": {name: _json_number(metric_value(METRICS[name], totals_row)) for name in plan.metrics},
+        "total_rows": total_rows,
+        "truncated": len(rows) < total_rows,
+        "as_of": {
+            "newest_order_date": newest.isoformat() if isinstance(newest, dt.date) else newest,
+            "computed_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+            "live": True,
+        },
+        "units": {name: METRICS[name].unit for name in plan.metrics},
+    }
+    if plan.show_sql:
+        answer["sql"] = str(compiled.statement.compile(store.engine, compile_kwargs={"literal_binds": True}))
+    while _text_size(answer) > MAX_TEXT and len(rows) > 1:  # long names: fewer groups, said so
+        rows = rows[: len(rows) // 2]
+        answer["rows"] = rows
+        answer["truncated"] = True
+    return answer
+
+
+def dimension_values(
+    store: SqlStore, dimension: object, search: object = None, limit: object = None
+) -> dict[str, object]:
+    """The values a dimension has in the data, with their number of orders, most orders first; ``search``
+    keeps those containing it (ignoring case)."""
+    if not isinstance(dimension, str) or dimension not in DIMENSIONS:
+        raise InvalidInput("dimension", f"unknown dimension {dimension!r}; the dimensions are {', '.join(DIMENSIONS)}")
+    if search is not None and (not isinstance(search, str) or len(search) > 100):
+        raise InvalidInput("search", "must be text of at most 100 characters")
+    count = _limit(limit)
+    dialect = store.engine.dialect.name
+    level = ITEM if ORDER not in DIMENSIONS[dimension].levels else ORDER
+    spec = sql.DIMENSION_SQL[dimension]
+    source = sql.From(level, set(spec.needs))
+    value = spec.value(dialect).label("value")
+    orders_count = func.count(func.distinct(orders.c.id)) if level == ITEM else func.count()
+    columns: list[ColumnElement] = [value, orders_count.label("orders"), func.count().over().label("total")]
+    statement = select(*columns).select_from(source.clause()).group_by(value)
+    if search:
+        statement = statement.where(func.lower(spec.value(dialect)).contains(search.strip().lower(), autoescape=True))
+    statement = statement.order_by(orders_count.desc(), value).limit(count)
+    with store.reading() as connection:
+        rows = [row._mapping for row in connection.execute(statement)]
+    total = int(rows[0]["total"]) if rows else 0
+    values = [{"value": _dimension_value(dimension, row["value"]), "orders": int(row["orders"])} for row in rows]
+    return {"dimension": dimension, "values": values, "total_values": total, "truncated": len(values) < total}
