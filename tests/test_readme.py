@@ -132,3 +132,11 @@ def test_the_readme_links_every_docs_page():
     linked = {target.partition("#")[0] for target in relative_links(README)}
     pages = {page.relative_to(ROOT).as_posix() for page in PAGES if page != README}
     assert pages - linked == set()
+
+
+def test_the_analytics_page_holds_the_catalogue_as_the_code_declares_it():
+    from salesmcp.services.analytics.catalogue import markdown
+
+    page = (ROOT / "docs" / "analytics.md").read_text(encoding="utf-8")
+    block = page.split("<!-- catalogue:start -->\n", 1)[1].split("<!-- catalogue:end -->", 1)[0]
+    assert block == markdown()

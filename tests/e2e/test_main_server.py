@@ -1,13 +1,16 @@
 """`salesmcp serve` as a real process on each database, driven over HTTP: seed 001's curl and the SDK client."""
 
+import csv
 import json
 import sys
+from decimal import Decimal
 
 import anyio
 import httpx
 import pytest
 from mcp import Client, StdioServerParameters
 
+from salesmcp.config import DATA_DIR
 from tests.conftest import DATABASES, ROOT, SEED_001_INITIALIZE, emptied_database, start_server
 
 TIMEOUT = 60
@@ -15,6 +18,7 @@ ALL_TOOLS = {
     "get_customer_revenue_by_period", "get_city_revenue_by_period", "get_customer", "list_customers",
     "add_customer", "update_customer", "disable_customer", "activate_customer",
     "generate_data", "generation_status", "reset_db", "summary_snapshot",
+    "list_metrics", "query_metrics", "dimension_values",
 }  # fmt: skip
 
 
@@ -73,6 +77,7 @@ async def test_every_tool_over_streamable_http(server):
         async with Client(f"{server.url}/mcp") as client:
             assert {tool.name for tool in (await client.list_tools()).tools} == ALL_TOOLS
             await _revenue_examples(client)
+            await _metrics_questions(client)
             await _customer_life_cycle(client, "http")
             await _bad_inputs(client)
 
@@ -89,8 +94,31 @@ async def test_every_tool_over_stdio_on_the_same_database(database):
         async with Client(params) as client:
             assert {tool.name for tool in (await client.list_tools()).tools} == ALL_TOOLS
             await _revenue_examples(client)
+            await _metrics_questions(client)
             await _customer_life_cycle(client, "stdio")
             await _bad_inputs(client)
+
+
+async def _metrics_questions(client):
+    """The metrics tools on the demo data: revenue per month equals the seed's sales.csv, summed here."""
+    sales = list(csv.DictReader((DATA_DIR / "sales.csv").open(encoding="utf-8")))
+    per_month: dict[str, Decimal] = {}
+    for sale in sales:
+        month = f"{sale['orddate'][:4]}-{sale['orddate'][4:6]}"
+        per_month[month] = per_month.get(month, Decimal(0)) + Decimal(sale["ordamount"])
+    answer = await call(client, "query_metrics", metrics=["revenue", "orders"], group_by=["month"])
+    got = {row["month"]: (Decimal(str(row["revenue"])), row["orders"]) for row in answer.structured_content["rows"]}
+    counts = {month: sum(1 for s in sales if f"{s['orddate'][:4]}-{s['orddate'][4:6]}" == month) for month in per_month}
+    assert got == {month: (total, counts[month]) for month, total in per_month.items()}
+    assert len(answer.content[0].text) <= 32 * 1024 and answer.structured_content["truncated"] is False
+    catalogue = (await call(client, "list_metrics")).structured_content
+    assert "revenue" in {metric["name"] for metric in catalogue["metrics"]}
+    found = (await call(client, "dimension_values", dimension="city", search="EIND")).structured_content
+    assert [entry["value"] for entry in found["values"]] == ["Eindhoven"]
+    refused = await call(client, "query_metrics", metrics=["revenue"], group_by=["category"])
+    assert refused.is_error and "net_sales" in refused.content[0].text
+    unknown = await call(client, "query_metrics", metrics=["profit"])
+    assert unknown.is_error and "metrics" in unknown.content[0].text
 
 
 async def _revenue_examples(client):

@@ -10,6 +10,7 @@ from mcp.server.auth.settings import AuthSettings
 
 from salesmcp import __version__
 from salesmcp.config import Settings
+from salesmcp.mcp.analytics_tools import register_analytics_tools
 from salesmcp.mcp.base import SalesMCPServer
 from salesmcp.mcp.customer_tools import register_customer_tools
 from salesmcp.mcp.generator_tools import register_generator_tools
@@ -61,6 +62,7 @@ def build_server(
     if customers is not None:
         register_customer_tools(server, customers)
         register_generator_tools(server, customers, settings)
+        register_analytics_tools(server, customers)
     if settings.read_only:
         server.keep_only(lambda access: access.reads_only)
     return server

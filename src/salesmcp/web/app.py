@@ -23,7 +23,7 @@ from starlette.routing import Mount, Route
 from starlette.types import ASGIApp
 
 from salesmcp import __version__
-from salesmcp.api import customers, generation, health, products_orders, seed_customers, seed_sales
+from salesmcp.api import analytics, customers, generation, health, products_orders, seed_customers, seed_sales
 from salesmcp.api.common import create_base_app, json_response
 from salesmcp.config import Settings
 from salesmcp.mcp import build_server
@@ -42,7 +42,15 @@ log = logging.getLogger(__name__)
 MCP_PATH = "/mcp"
 METRICS_PATH = "/metrics"
 METADATA_PATH = "/.well-known/oauth-protected-resource"  # RFC 9728; the SDK serves it when auth is on
-BLUEPRINTS = (seed_customers.bp, seed_sales.bp, customers.bp, products_orders.bp, generation.bp, health.bp)
+BLUEPRINTS = (
+    seed_customers.bp,
+    seed_sales.bp,
+    customers.bp,
+    products_orders.bp,
+    generation.bp,
+    analytics.bp,
+    health.bp,
+)
 INDEX = ("GET", "/")  # the server's description: open to anyone
 
 

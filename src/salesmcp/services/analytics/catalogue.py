@@ -128,13 +128,13 @@ def catalogue() -> dict[str, object]:
 def markdown() -> str:
     """The docs page's tables (docs/analytics.md holds exactly this between its markers; a test checks)."""
     lines = ["| metric | unit | definition | rounding |", "|---|---|---|---|"]
-    lines += [f"| `{m.name}` | {m.unit} | {m.definition} | {m.rounding} |" for m in METRICS.values()]
+    lines += [f"| **{m.name}** | {m.unit} | {m.definition} | {m.rounding} |" for m in METRICS.values()]
     lines += ["", "| dimension | values | example | metrics |", "|---|---|---|---|"]
     for d in DIMENSIONS.values():
         applies = (
             "all" if len(d.levels) == 2 else ", ".join(f"`{m.name}`" for m in METRICS.values() if m.level in d.levels)
         )
-        lines.append(f"| `{d.name}` | {d.values} | `{d.example}` | {applies} |")
+        lines.append(f"| **{d.name}** | {d.values} | `{d.example}` | {applies} |")
     return "\n".join(lines) + "\n"
 
 

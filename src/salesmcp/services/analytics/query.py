@@ -86,8 +86,9 @@ class Plan:
         self.limit = _limit(limit)
         if compare is not None and compare not in COMPARES:
             raise InvalidInput("compare", f"must be one of {', '.join(COMPARES)}")
-        if compare is not None:
-            raise InvalidInput("compare", "is not supported yet: ask for each window with start_date and end_date")
+        if compare is not None and (self.start is None or self.end is None):
+            raise InvalidInput("compare", "needs start_date and end_date: the window to compare")
+        self.compare = compare
         if not isinstance(show_sql, bool):
             raise InvalidInput("show_sql", "must be true or false")
         self.show_sql = show_sql
@@ -254,6 +255,79 @@ def _row(plan: Plan, compiled: Compiled, row: Mapping[str, Any]) -> dict[str, ob
     return out
 
 
+def previous_window(start: dt.date, end: dt.date, compare: str) -> tuple[dt.date, dt.date]:
+    """The window a comparison looks at: the same length just before, or one year earlier."""
+    if compare == "previous_year":
+        return _year_earlier(start), _year_earlier(end)
+    days = (end - start).days + 1
+    return start - dt.timedelta(days=days), start - dt.timedelta(days=1)
+
+
+def _year_earlier(day: dt.date) -> dt.date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28)
+
+
+def time_key(dimension: str, day: dt.date) -> str:
+    """A day's value of a time dimension, as the SQL gives it."""
+    if dimension == "day":
+        return day.isoformat()
+    if dimension == "week":
+        year, week, _ = day.isocalendar()
+        return f"{year}-W{week:02d}"
+    if dimension == "month":
+        return f"{day.year}-{day.month:02d}"
+    if dimension == "quarter":
+        return f"{day.year}-Q{(day.month + 2) // 3}"
+    return str(day.year)
+
+
+def _buckets(dimension: str, start: dt.date, end: dt.date) -> list[str]:
+    """The time dimension's values over a window, in order."""
+    seen: dict[str, None] = {}
+    day = start
+    while day <= end:
+        seen.setdefault(time_key(dimension, day))
+        day += dt.timedelta(days=1)
+    return list(seen)
+
+
+def _change_pct(current: object, previous: object) -> float | None:
+    if not isinstance(current, int | float) or not isinstance(previous, int | float) or previous == 0:
+        return None
+    change = (Decimal(str(current)) - Decimal(str(previous))) / Decimal(str(previous)) * 100
+    return float(change.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
+def _compared(plan: Plan, store: SqlStore, answer: dict[str, Any]) -> None:
+    """Each metric of each row and of the totals gains ``<metric>_previous`` and ``<metric>_change_pct``: a row
+    is compared with the row of the same values in the earlier window, time values at the same position."""
+    assert plan.start is not None and plan.end is not None and plan.compare is not None
+    first, last = previous_window(plan.start, plan.end, plan.compare)
+    arguments = {"metrics": plan.metrics, "group_by": plan.group_by, "filters": plan.filters or None,
+                 "start_date": first.isoformat(), "end_date": last.isoformat(), "limit": MAX_LIMIT}  # fmt: skip
+    earlier: dict[str, Any] = query_metrics(store, **arguments)
+    moved = {
+        name: dict(zip(_buckets(name, first, last), _buckets(name, plan.start, plan.end), strict=False))
+        for name in plan.group_by
+        if DIMENSIONS[name].time
+    }
+
+    def key(row: Mapping[str, Any], shift: bool) -> tuple[object, ...]:
+        return tuple(moved[name].get(row[name]) if shift and name in moved else row[name] for name in plan.group_by)
+
+    previous_rows = {key(row, True): row for row in earlier["rows"]}
+    for row, before in [(row, previous_rows.get(key(row, False), {})) for row in answer["rows"]] + [
+        (answer["totals"], earlier["totals"])
+    ]:
+        for name in plan.metrics:
+            row[f"{name}_previous"] = before.get(name)
+            row[f"{name}_change_pct"] = _change_pct(row[name], before.get(name))
+    answer["compare"] = {"with": plan.compare, "start_date": first.isoformat(), "end_date": last.isoformat()}
+
+
 def _plain(row: Mapping[Any, Any]) -> dict[str, Any]:
     return {str(key): value for key, value in row.items()}
 
@@ -262,7 +336,7 @@ def _text_size(answer: Mapping[str, object]) -> int:
     return len(json.dumps(answer, ensure_ascii=False, separators=(",", ":")).encode())
 
 
-def query_metrics(store: SqlStore, **arguments: object) -> dict[str, object]:
+def query_metrics(store: SqlStore, **arguments: object) -> dict[str, Any]:
     """Ask the catalogue: ``metrics``, ``group_by``, ``filters``, ``start_date``, ``end_date``, ``order_by``,
     ``limit``, ``compare``, ``show_sql`` (see the tool's description). Raises InvalidInput naming the field."""
     plan = Plan(**arguments)
@@ -276,7 +350,7 @@ def query_metrics(store: SqlStore, **arguments: object) -> dict[str, object]:
     total_rows = int(fetched[0]["total_groups"]) if plan.group_by and fetched else (0 if plan.group_by else 1)
     if not plan.group_by:
         rows = [{name: _json_number(metric_value(METRICS[name], totals_row)) for name in plan.metrics}]
-    answer: dict[str, object] = {
+    answer: dict[str, Any] = {
         "metrics": plan.metrics,
         "group_by": plan.group_by,
         "rows": rows,
@@ -290,6 +364,8 @@ def query_metrics(store: SqlStore, **arguments: object) -> dict[str, object]:
         },
         "units": {name: METRICS[name].unit for name in plan.metrics},
     }
+    if plan.compare is not None:
+        _compared(plan, store, answer)
     if plan.show_sql:
         answer["sql"] = str(compiled.statement.compile(store.engine, compile_kwargs={"literal_binds": True}))
     while _text_size(answer) > MAX_TEXT and len(rows) > 1:  # long names: fewer groups, said so

@@ -1,0 +1,78 @@
+"""The metrics layer over REST: the catalogue, questions asked of it, and the values of a dimension."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from flask import jsonify
+from pydantic import ConfigDict, Field
+
+from salesmcp.api.common import Blueprint, RequestModel, error_responses, extension, json_response
+from salesmcp.scopes import READ
+from salesmcp.services import analytics
+from salesmcp.services.analytics.catalogue import DIMENSIONS, METRICS
+from salesmcp.store.sql_store import SqlStore
+from salesmcp.validation import text
+
+bp = Blueprint("analytics", __name__, "analytics")
+FilterValue = text(100) | None
+
+
+class MetricsQuery(RequestModel):
+    """The arguments of the query_metrics tool."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    metrics: list[Literal[tuple(METRICS)]] = Field(  # type: ignore[valid-type]
+        min_length=1, max_length=9, description="metric names"
+    )
+    group_by: list[Literal[tuple(DIMENSIONS)]] | None = Field(None, max_length=3)  # type: ignore[valid-type]
+    filters: dict[str, FilterValue | list[FilterValue]] | None = Field(  # type: ignore[valid-type]
+        None, description="dimension → a value or a list of values (ignoring case); null means none"
+    )
+    start_date: str | None = Field(None, max_length=10, description="first day, inclusive: yyyymmdd or YYYY-MM-DD")
+    end_date: str | None = Field(None, max_length=10, description="last day, inclusive: yyyymmdd or YYYY-MM-DD")
+    order_by: str | None = Field(None, max_length=40, description="a metric or dimension, '-' for descending")
+    limit: int | None = Field(None, ge=1, le=analytics.MAX_LIMIT, description="groups to return")
+    compare: Literal["previous_period", "previous_year"] | None = None
+    show_sql: bool = False
+
+
+class DimensionPath(RequestModel):
+    name: Literal[tuple(DIMENSIONS)] = Field(description="a dimension")  # type: ignore[valid-type]
+
+
+class ValuesQuery(RequestModel):
+    model_config = ConfigDict(extra="forbid")
+
+    search: text(100) | None = Field(None, description="part of a value, any case")  # type: ignore[valid-type]
+    limit: int | None = Field(None, ge=1, le=analytics.MAX_LIMIT, description="values to return")
+
+
+def _store() -> SqlStore:
+    return extension("records")
+
+
+@bp.get("/analytics/metrics", scope=READ, summary="The metric catalogue", responses=json_response("The catalogue"))
+def list_metrics():
+    return jsonify(analytics.catalogue())
+
+
+@bp.post(
+    "/analytics/query",
+    scope=READ,
+    summary="Ask the data with governed metrics (the query_metrics tool's arguments and answer)",
+    responses={**json_response("One row per group, totals, total_rows, truncated, as_of"), **error_responses(503)},
+)
+def query(body: MetricsQuery):
+    return jsonify(analytics.query_metrics(_store(), **body.model_dump()))
+
+
+@bp.get(
+    "/analytics/dimensions/<name>/values",
+    scope=READ,
+    summary="The values a dimension has, with their number of orders; search ignores case",
+    responses=json_response("The values"),
+)
+def dimension_values(path: DimensionPath, query: ValuesQuery):
+    return jsonify(analytics.dimension_values(_store(), path.name, query.search, query.limit))
