@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from flask import jsonify
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, StrictBool, StrictInt
 
-from salesmcp.api.common import Blueprint, RequestModel, error_responses, extension, json_response
+from salesmcp.api.common import PERIOD_RULE, Blueprint, RequestModel, error_responses, extension, json_response
+from salesmcp.dates import OPTIONAL_DATE_PATTERN
 from salesmcp.scopes import READ
 from salesmcp.services import analytics
 from salesmcp.services.analytics.catalogue import DIMENSIONS, METRICS
@@ -15,6 +16,8 @@ from salesmcp.store.sql_store import SqlStore
 from salesmcp.validation import text
 
 bp = Blueprint("analytics", __name__, "analytics")
+DATE: dict[str, Any] = {"json_schema_extra": {"pattern": OPTIONAL_DATE_PATTERN}}
+ORDER_BY = f"^-?({'|'.join([*METRICS, *DIMENSIONS])})$"
 FilterValue = text(100) | None
 
 
@@ -27,15 +30,17 @@ class MetricsQuery(RequestModel):
         min_length=1, max_length=9, description="metric names"
     )
     group_by: list[Literal[tuple(DIMENSIONS)]] | None = Field(None, max_length=3)  # type: ignore[valid-type]
-    filters: dict[str, FilterValue | list[FilterValue]] | None = Field(  # type: ignore[valid-type]
+    filters: dict[Literal[tuple(DIMENSIONS)], FilterValue | list[FilterValue]] | None = Field(  # type: ignore[valid-type]
         None, description="dimension → a value or a list of values (ignoring case); null means none"
     )
-    start_date: str | None = Field(None, max_length=10, description="first day, inclusive: yyyymmdd or YYYY-MM-DD")
-    end_date: str | None = Field(None, max_length=10, description="last day, inclusive: yyyymmdd or YYYY-MM-DD")
-    order_by: str | None = Field(None, max_length=40, description="a metric or dimension, '-' for descending")
-    limit: int | None = Field(None, ge=1, le=analytics.MAX_LIMIT, description="groups to return")
+    start_date: str | None = Field(None, description="first day, inclusive: yyyymmdd or YYYY-MM-DD", **DATE)
+    end_date: str | None = Field(None, description="last day, inclusive: yyyymmdd or YYYY-MM-DD", **DATE)
+    order_by: str | None = Field(
+        None, pattern=ORDER_BY, description="one of this query's metrics or group_by dimensions, '-' for descending"
+    )
+    limit: StrictInt | None = Field(None, ge=1, le=analytics.MAX_LIMIT, description="groups to return")
     compare: Literal["previous_period", "previous_year"] | None = None
-    show_sql: bool = False
+    show_sql: StrictBool = False
 
 
 class DimensionPath(RequestModel):
@@ -47,6 +52,18 @@ class ValuesQuery(RequestModel):
 
     search: text(100) | None = Field(None, description="part of a value, any case")  # type: ignore[valid-type]
     limit: int | None = Field(None, ge=1, le=analytics.MAX_LIMIT, description="values to return")
+
+
+# Rules between fields that a schema cannot state, answered with this documented 400.
+ANALYTICS_RULES = {
+    400: {
+        **PERIOD_RULE[400],
+        "description": "Invalid input, naming the field and its rule; also for rules between fields: start_date "
+        "after end_date, order_by not among the query's metrics or group_by, a metric that cannot be grouped or "
+        "filtered by a dimension (revenue by category: ask net_sales), metrics of two levels, compare without "
+        "both dates",
+    }
+}
 
 
 def _store() -> SqlStore:
@@ -62,7 +79,11 @@ def list_metrics():
     "/analytics/query",
     scope=READ,
     summary="Ask the data with governed metrics (the query_metrics tool's arguments and answer)",
-    responses={**json_response("One row per group, totals, total_rows, truncated, as_of"), **error_responses(503)},
+    responses={
+        **json_response("One row per group, totals, total_rows, truncated, as_of"),
+        **ANALYTICS_RULES,
+        **error_responses(503),
+    },
 )
 def query(body: MetricsQuery):
     return jsonify(analytics.query_metrics(_store(), **body.model_dump()))

@@ -240,3 +240,22 @@ def test_bad_questions_are_errors_naming_the_parameter_and_the_rule(
     with pytest.raises(InvalidInput) as refused:
         query_metrics(store, **arguments)
     assert refused.value.field == field and words in refused.value.message
+
+
+def test_compare_adds_the_earlier_window_at_the_same_positions(store: SqlStore) -> None:
+    raw = Raw(store)
+    answer = query_metrics(store, metrics=["revenue", "orders"], group_by=["month"], start_date="2026-01-01",
+                           end_date="2026-03-31", compare="previous_year")  # fmt: skip
+    monthly = by(raw, lambda o: _day(o.order_date).strftime("%Y-%m"))
+    for row in answer["rows"]:
+        earlier = monthly[f"2025-{row['month'][5:]}"]
+        assert row["revenue_previous"] == earlier["revenue"] and row["orders_previous"] == earlier["orders"]
+        expected = Decimal(str(row["revenue"])) / Decimal(str(earlier["revenue"])) * 100 - 100
+        assert row["revenue_change_pct"] == _round(expected, 1)
+    first_quarter = [o for o in raw.orders if dt.date(2025, 1, 1) <= _day(o.order_date) <= dt.date(2025, 3, 31)]
+    assert answer["totals"]["revenue_previous"] == order_metrics(raw, first_quarter)["revenue"]
+    assert answer["compare"] == {"with": "previous_year", "start_date": "2025-01-01", "end_date": "2025-03-31"}
+    period = query_metrics(store, metrics=["orders"], start_date="2026-03-01", end_date="2026-03-31",
+                           compare="previous_period")  # fmt: skip
+    before = [o for o in raw.orders if dt.date(2026, 1, 29) <= _day(o.order_date) <= dt.date(2026, 2, 28)]
+    assert period["totals"]["orders_previous"] == order_metrics(raw, before)["orders"]
