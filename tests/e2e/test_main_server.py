@@ -18,7 +18,7 @@ ALL_TOOLS = {
     "get_customer_revenue_by_period", "get_city_revenue_by_period", "get_customer", "list_customers",
     "add_customer", "update_customer", "disable_customer", "activate_customer",
     "generate_data", "generation_status", "reset_db", "summary_snapshot",
-    "list_metrics", "query_metrics", "dimension_values",
+    "list_metrics", "query_metrics", "dimension_values", "explain_change",
 }  # fmt: skip
 
 

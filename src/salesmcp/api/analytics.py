@@ -8,10 +8,11 @@ from flask import jsonify
 from pydantic import ConfigDict, Field, StrictBool, StrictInt
 
 from salesmcp.api.common import PERIOD_RULE, Blueprint, RequestModel, error_responses, extension, json_response
-from salesmcp.dates import OPTIONAL_DATE_PATTERN
+from salesmcp.dates import DATE_PATTERN, OPTIONAL_DATE_PATTERN
 from salesmcp.scopes import READ
 from salesmcp.services import analytics
 from salesmcp.services.analytics.catalogue import DIMENSIONS, METRICS
+from salesmcp.services.analytics.explain import ADDITIVE, MAX_CONTRIBUTORS, explain_change
 from salesmcp.store.sql_store import SqlStore
 from salesmcp.validation import text
 
@@ -66,6 +67,19 @@ ANALYTICS_RULES = {
 }
 
 
+class ExplainQuery(RequestModel):
+    """The arguments of the explain_change tool."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    metric: Literal[ADDITIVE] = Field(description="the metric whose change to explain")  # type: ignore[valid-type]
+    start_date: str = Field(description="first day, inclusive: yyyymmdd or YYYY-MM-DD", pattern=DATE_PATTERN)
+    end_date: str = Field(description="last day, inclusive: yyyymmdd or YYYY-MM-DD", pattern=DATE_PATTERN)
+    by: Literal[tuple(DIMENSIONS)] = Field(description="the dimension to split the change by")  # type: ignore[valid-type]
+    compare: Literal["previous_period", "previous_year"] = "previous_period"
+    limit: StrictInt | None = Field(None, ge=1, le=MAX_CONTRIBUTORS, description="contributors to list")
+
+
 def _store() -> SqlStore:
     return extension("records")
 
@@ -97,3 +111,15 @@ def query(body: MetricsQuery):
 )
 def dimension_values(path: DimensionPath, query: ValuesQuery):
     return jsonify(analytics.dimension_values(_store(), path.name, query.search, query.limit))
+
+
+@bp.post(
+    "/analytics/explain",
+    scope=READ,
+    summary="Why a metric moved: the values of a dimension that moved it most, and the rest (the explain_change tool)",
+    responses={**json_response("The change, its contributors and the rest"), **ANALYTICS_RULES, **error_responses(503)},
+)
+def explain(body: ExplainQuery):
+    arguments = body.model_dump()
+    return jsonify(explain_change(_store(), arguments.pop("metric"), arguments.pop("start_date"),
+                                  arguments.pop("end_date"), **arguments))  # fmt: skip

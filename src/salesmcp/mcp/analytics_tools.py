@@ -12,6 +12,8 @@ from salesmcp.mcp.revenue_tools import EndDate, StartDate
 from salesmcp.scopes import READ
 from salesmcp.services import analytics
 from salesmcp.services.analytics.catalogue import DIMENSIONS, METRICS, short_list
+from salesmcp.services.analytics.explain import ADDITIVE, DEFAULT_CONTRIBUTORS, MAX_CONTRIBUTORS
+from salesmcp.services.analytics.explain import explain_change as explain_change_service
 from salesmcp.store.sql_store import SqlStore
 
 MetricNames = Annotated[
@@ -33,6 +35,9 @@ Compare = Annotated[
     Literal["previous_period", "previous_year"] | None,
     Field(description="add <metric>_previous and <metric>_change_pct (needs start_date and end_date)"),
 ]
+
+
+CONTRIBUTORS = f"contributors to list (default {DEFAULT_CONTRIBUTORS}, at most {MAX_CONTRIBUTORS})"
 
 
 def register_analytics_tools(server: SalesMCPServer, store: SqlStore) -> None:
@@ -83,3 +88,26 @@ def register_analytics_tools(server: SalesMCPServer, store: SqlStore) -> None:
         limit: Limit = None,
     ) -> dict[str, Any]:
         return structured(analytics.dimension_values(store, dimension, search, limit), dict)
+
+    @server.declare(
+        READ,
+        READS_DATA,
+        "Why a metric moved between a window and the one before it (or a year earlier): the total change, the "
+        "values of one dimension that moved it most (largest change first) and the rest, which add up to the "
+        "change exactly; for revenue also the part from the number of orders and the part from their average "
+        f"value. Metrics: {', '.join(ADDITIVE)}.",
+    )
+    def explain_change(
+        metric: Annotated[str, Field(description=f"one of: {', '.join(ADDITIVE)}")],
+        start_date: StartDate,
+        end_date: EndDate,
+        by: Annotated[str, Field(description=f"the dimension to split the change by: one of {', '.join(DIMENSIONS)}")],
+        compare: Annotated[
+            Literal["previous_period", "previous_year"], Field(description="the earlier window")
+        ] = "previous_period",
+        limit: Annotated[
+            int | None,
+            Field(description=f"contributors to list (default {DEFAULT_CONTRIBUTORS}, at most {MAX_CONTRIBUTORS})"),
+        ] = None,
+    ) -> dict[str, Any]:
+        return structured(explain_change_service(store, metric, start_date, end_date, compare, by, limit), dict)

@@ -259,3 +259,35 @@ def test_compare_adds_the_earlier_window_at_the_same_positions(store: SqlStore) 
                            compare="previous_period")  # fmt: skip
     before = [o for o in raw.orders if dt.date(2026, 1, 29) <= _day(o.order_date) <= dt.date(2026, 2, 28)]
     assert period["totals"]["orders_previous"] == order_metrics(raw, before)["orders"]
+
+
+def test_explain_change_adds_up_to_the_change_to_the_cent_and_names_the_biggest_movers(store: SqlStore) -> None:
+    from salesmcp.services.analytics.explain import explain_change
+
+    raw = Raw(store)
+    answer = explain_change(store, "revenue", "2026-01-01", "2026-03-31", "previous_year", "city", 5)
+    city = {cid: row.city for cid, row in raw.customers.items()}
+
+    def revenue_by_city(first: dt.date, last: dt.date) -> dict[str, Decimal]:
+        totals: dict[str, Decimal] = defaultdict(Decimal)
+        for o in raw.orders:
+            if first <= _day(o.order_date) <= last and o.status != "CANCELLED":
+                totals[city[o.customer_id]] += _money(o.total)
+        return totals
+
+    now = revenue_by_city(dt.date(2026, 1, 1), dt.date(2026, 3, 31))
+    before = revenue_by_city(dt.date(2025, 1, 1), dt.date(2025, 3, 31))
+    change = sum(now.values(), Decimal(0)) - sum(before.values(), Decimal(0))
+    assert Decimal(str(answer["change"])) == change
+    parts = [Decimal(str(c["change"])) for c in answer["contributors"]] + [Decimal(str(answer["rest"]["change"]))]
+    assert sum(parts, Decimal(0)) == change
+    movers = sorted({*now, *before}, key=lambda c: (-abs(now.get(c, 0) - before.get(c, 0)), c))[:5]
+    assert [c["city"] for c in answer["contributors"]] == movers
+    effects = answer["effects"]
+    assert Decimal(str(effects["orders"])) + Decimal(str(effects["average_order_value"])) == change
+    with pytest.raises(InvalidInput) as refused:
+        explain_change(store, "revenue", "2026-01-01", "2026-03-31", "previous_year", "category")
+    assert refused.value.field == "by" and "net_sales" in refused.value.message
+    with pytest.raises(InvalidInput) as refused:
+        explain_change(store, "average_order_value", "2026-01-01", "2026-03-31", "previous_year", "city")
+    assert refused.value.field == "metric"
