@@ -1,5 +1,6 @@
 """`salesmcp serve` as a real process on each database, driven over HTTP: seed 001's curl and the SDK client."""
 
+import base64
 import csv
 import json
 import sys
@@ -18,7 +19,7 @@ ALL_TOOLS = {
     "get_customer_revenue_by_period", "get_city_revenue_by_period", "get_customer", "list_customers",
     "add_customer", "update_customer", "disable_customer", "activate_customer",
     "generate_data", "generation_status", "reset_db", "summary_snapshot",
-    "list_metrics", "query_metrics", "dimension_values", "explain_change",
+    "list_metrics", "query_metrics", "dimension_values", "explain_change", "chart_metrics",
 }  # fmt: skip
 
 
@@ -119,6 +120,10 @@ async def _metrics_questions(client):
     assert refused.is_error and "net_sales" in refused.content[0].text
     unknown = await call(client, "query_metrics", metrics=["profit"])
     assert unknown.is_error and "metrics" in unknown.content[0].text
+    chart = await call(client, "chart_metrics", metrics=["revenue"], group_by=["month"])
+    assert [content.type for content in chart.content] == ["image", "text"] and not chart.is_error
+    assert chart.content[0].mime_type == "image/png" and base64.b64decode(chart.content[0].data)[:4] == b"\x89PNG"
+    assert chart.structured_content["vega_lite"]["data"]["values"]
 
 
 async def _revenue_examples(client):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from flask import jsonify
+from flask import Response, jsonify
 from pydantic import ConfigDict, Field, StrictBool, StrictInt
 
 from salesmcp.api.common import PERIOD_RULE, Blueprint, RequestModel, error_responses, extension, json_response
@@ -12,6 +12,7 @@ from salesmcp.dates import DATE_PATTERN, OPTIONAL_DATE_PATTERN
 from salesmcp.scopes import READ
 from salesmcp.services import analytics
 from salesmcp.services.analytics.catalogue import DIMENSIONS, METRICS
+from salesmcp.services.analytics.charting import chart_metrics
 from salesmcp.services.analytics.explain import ADDITIVE, MAX_CONTRIBUTORS, explain_change
 from salesmcp.store.sql_store import SqlStore
 from salesmcp.validation import text
@@ -42,6 +43,30 @@ class MetricsQuery(RequestModel):
     limit: StrictInt | None = Field(None, ge=1, le=analytics.MAX_LIMIT, description="groups to return")
     compare: Literal["previous_period", "previous_year"] | None = None
     show_sql: StrictBool = False
+
+
+class ChartQuery(RequestModel):
+    """The arguments of the chart_metrics tool."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    metrics: list[Literal[tuple(METRICS)]] = Field(  # type: ignore[valid-type]
+        min_length=1, max_length=9, description="metric names"
+    )
+    group_by: list[Literal[tuple(DIMENSIONS)]] | None = Field(None, max_length=2)  # type: ignore[valid-type]
+    filters: dict[Literal[tuple(DIMENSIONS)], FilterValue | list[FilterValue]] | None = None  # type: ignore[valid-type]
+    start_date: str | None = Field(None, description="first day, inclusive: yyyymmdd or YYYY-MM-DD", **DATE)
+    end_date: str | None = Field(None, description="last day, inclusive: yyyymmdd or YYYY-MM-DD", **DATE)
+    order_by: str | None = Field(None, pattern=ORDER_BY, description="a metric or dimension, '-' for descending")
+    limit: StrictInt | None = Field(None, ge=1, le=analytics.MAX_LIMIT, description="groups to chart")
+    chart: Literal["line", "bar"] | None = Field(None, description="default: a line over time, else bars")
+    title: text(200) | None = None  # type: ignore[valid-type]
+
+
+class ChartFormat(RequestModel):
+    model_config = ConfigDict(extra="forbid")
+
+    format: Literal["png", "vega"] = Field("png", description="png: the image; vega: the Vega-Lite spec (JSON)")
 
 
 class DimensionPath(RequestModel):
@@ -123,3 +148,22 @@ def explain(body: ExplainQuery):
     arguments = body.model_dump()
     return jsonify(explain_change(_store(), arguments.pop("metric"), arguments.pop("start_date"),
                                   arguments.pop("end_date"), **arguments))  # fmt: skip
+
+
+PNG = {200: {"description": "The chart (image/png), or with format=vega its Vega-Lite spec (JSON)",
+             "content": {"image/png": {"schema": {"type": "string", "format": "binary"}},
+                         "application/json": {"schema": {"type": "object"}}}}}  # fmt: skip
+
+
+@bp.post(
+    "/analytics/chart",
+    scope=READ,
+    summary="A query_metrics answer drawn as a chart: PNG, or ?format=vega for the Vega-Lite spec",
+    responses={**PNG, **ANALYTICS_RULES, **error_responses(503)},
+)
+def chart(body: ChartQuery, query: ChartFormat):
+    arguments = body.model_dump()
+    drawn, _ = chart_metrics(_store(), arguments.pop("chart"), arguments.pop("title"), **arguments)
+    if query.format == "vega":
+        return jsonify(drawn.vega_lite)
+    return Response(drawn.png, mimetype="image/png")

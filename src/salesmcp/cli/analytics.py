@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from pathlib import Path
 
 import click
 
@@ -42,6 +43,12 @@ def _filters(pairs: tuple[str, ...]) -> dict[str, list[str]]:
 @click.option("--compare", type=click.Choice(["previous_period", "previous_year"]), help="Compare with this window.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True)
 @click.option("--show-sql", is_flag=True, help="Also print the SQL that ran.")
+@click.option(
+    "--chart",
+    "chart_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also draw the answer as a PNG chart into this file (a line over time, else bars).",
+)
 @main_database_option
 def query(
     metrics: tuple[str, ...],
@@ -54,6 +61,7 @@ def query(
     compare: str | None,
     fmt: str,
     show_sql: bool,
+    chart_file: Path | None,
     database_url: str | None,
 ) -> None:
     """Ask the data with governed metrics (see `list_metrics`, docs/analytics.md): --format json prints
@@ -65,6 +73,14 @@ def query(
         store, metrics=list(metrics), group_by=list(group_by), filters=_filters(filters) or None,
         start_date=start_date, end_date=end_date, order_by=order_by, limit=limit, compare=compare, show_sql=show_sql,
     )  # fmt: skip
+    if chart_file is not None:
+        from salesmcp.services.analytics.charting import chart_metrics
+
+        arguments = {"metrics": list(metrics), "group_by": list(group_by), "filters": _filters(filters) or None,
+                     "start_date": start_date, "end_date": end_date, "order_by": order_by, "limit": limit}  # fmt: skip
+        drawn, _ = chart_metrics(store, None, None, **arguments)
+        chart_file.write_bytes(drawn.png)
+        click.echo(f"chart written to {chart_file}", err=True)
     if fmt == "json":
         click.echo(json.dumps(answer, ensure_ascii=False))
         return

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from typing import Annotated, Any, Literal
 
+from mcp.types import CallToolResult, ImageContent, TextContent
 from pydantic import Field
 
 from salesmcp.mcp.base import READS_DATA, SalesMCPServer
@@ -12,6 +15,7 @@ from salesmcp.mcp.revenue_tools import EndDate, StartDate
 from salesmcp.scopes import READ
 from salesmcp.services import analytics
 from salesmcp.services.analytics.catalogue import DIMENSIONS, METRICS, short_list
+from salesmcp.services.analytics.charting import chart_metrics as chart_service
 from salesmcp.services.analytics.explain import ADDITIVE, DEFAULT_CONTRIBUTORS, MAX_CONTRIBUTORS
 from salesmcp.services.analytics.explain import explain_change as explain_change_service
 from salesmcp.store.sql_store import SqlStore
@@ -111,3 +115,33 @@ def register_analytics_tools(server: SalesMCPServer, store: SqlStore) -> None:
         ] = None,
     ) -> dict[str, Any]:
         return structured(explain_change_service(store, metric, start_date, end_date, compare, by, limit), dict)
+
+    @server.declare(
+        READ,
+        READS_DATA,
+        "The answer to a query_metrics question drawn as a chart: a PNG image (a line over time, bars for "
+        "categories), the charted rows as short text, and a Vega-Lite spec in the structured content so any client "
+        "can draw it again. Same arguments as query_metrics, plus chart ('line' or 'bar') and title; with a time "
+        f"dimension and a second one, the second's top {10} values are drawn as lines.",
+    )
+    def chart_metrics(
+        metrics: MetricNames,
+        group_by: Dimensions | None = None,
+        filters: Filters | None = None,
+        start_date: StartDate | None = None,
+        end_date: EndDate | None = None,
+        order_by: OrderBy = None,
+        limit: Limit = None,
+        chart: Annotated[Literal["line", "bar"] | None, Field(description="default: line over time, else bar")] = None,
+        title: Annotated[str | None, Field(description="the chart's title (default: made from the names)")] = None,
+    ) -> dict[str, Any]:
+        drawn, answer = chart_service(
+            store, chart, title, metrics=metrics, group_by=group_by, filters=filters, start_date=start_date,
+            end_date=end_date, order_by=order_by, limit=limit,
+        )  # fmt: skip
+        data = {"vega_lite": drawn.vega_lite, "total_rows": answer["total_rows"], "truncated": answer["truncated"]}
+        image = ImageContent(type="image", data=base64.b64encode(drawn.png).decode("ascii"), mime_type="image/png")
+        return CallToolResult(  # type: ignore[return-value]  # a tool may answer with its own result
+            content=[image, TextContent(type="text", text=drawn.summary)],
+            structured_content=json.loads(json.dumps(data)),
+        )
