@@ -486,22 +486,12 @@ def is_aggregate(statement: Statement) -> bool:
 
 
 def city_from_bare(statements: Sequence[Statement], results: list[list[tuple[Any, ...]]], city: str) -> dict[str, Any]:
-    """The city answer from the replayed rows: either one query's (custid, name, city, sum, count) rows, or
-    a customer query's (custid, name, city) and aggregates' (custid, sum, count); money in exact cents."""
-    if len(statements) == 1 and all(len(row) == 5 for row in results[0]):
-        lines = [(custid, cents(total), count) for custid, _name, _city, total, count in results[0]]
-        return {"city": results[0][0][2] if results[0] else city.strip(), "total": sum(t for _, t, _ in lines),
-                "count": len(lines), "lines": lines}  # fmt: skip
-    customers = [row for st, rows in zip(statements, results, strict=True) if not is_aggregate(st) for row in rows]
-    totals = {
-        custid: (cents(total), count)
-        for st, rows in zip(statements, results, strict=True)
-        if is_aggregate(st)
-        for custid, total, count in rows
-    }
-    lines = [(custid, *totals.get(custid, (0, 0))) for custid, *_ in sorted(customers)]
-    return {"city": customers[0][2] if customers else city.strip(), "total": sum(t for _, t, _ in lines),
-            "count": len(lines), "lines": lines}  # fmt: skip
+    """The city answer from the replayed rows: the totals query's one row (city as stored, customers, revenue,
+    sales) and the list query's (custid, name, city, revenue, sales) rows; money in exact cents."""
+    ((stored, count, total, _sales),) = results[0]
+    lines = [(custid, cents(revenue), sales) for custid, _name, _city, revenue, sales in results[1]]
+    return {"city": city.strip() if stored is None else stored, "total": cents(total), "count": count,
+            "lines": lines}  # fmt: skip
 
 
 def page_from_tool(answer: dict[str, Any]) -> dict[str, Any]:

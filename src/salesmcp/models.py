@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache, lru_cache
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NotRequired, TypeVar
 
-from pydantic import PlainSerializer, TypeAdapter, WithJsonSchema
+from pydantic import Field, PlainSerializer, TypeAdapter, WithJsonSchema
 from typing_extensions import TypedDict
 
 
@@ -31,6 +32,11 @@ def json_ready(kind: type[T], value: T) -> Any:
     """``value`` as plain JSON types (money as numbers), shaped and checked by its declared type."""
     # A class is hashable; mypy doesn't see it for type[T] (python/mypy#11470).
     return _adapter(kind).dump_python(value, mode="json")  # type: ignore[arg-type]
+
+
+def compact_json(data: Any) -> str:
+    """The text of an answer as a model reads it: compact JSON, non-ASCII characters as they are."""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
 def plain_schema(schema: dict[str, Any]) -> dict[str, Any]:
@@ -113,6 +119,16 @@ class Revenue:
     count: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class CityRevenuePage:
+    """A city's customers and revenue in a period: totals for the whole city, and the part of its list asked for."""
+
+    city: str | None  # as stored, for the city's customer with the lowest custid; None: the city has none
+    customer_count: int
+    total: Revenue  # every customer of the city
+    lines: list[tuple[Customer, Revenue]]  # the customers asked for (order, limit, offset), in that order
+
+
 class CustomerRevenue(TypedDict, total=False):
     """Revenue of one customer in a period; empty (``{}``) when the customer is unknown."""
 
@@ -141,4 +157,10 @@ class CityRevenue(TypedDict):
     city: str
     total_revenue: Money
     customer_count: int
+    # Only when the list is cut (the totals still cover the whole city), and before the list: a model reads them first.
+    truncated: NotRequired[
+        Annotated[bool, Field(description="true: customers lists only part of the city (shown of customer_count)")]
+    ]
+    shown: NotRequired[Annotated[int, Field(description="how many customers the list holds")]]
+    offset: NotRequired[Annotated[int, Field(description="how many customers, in the list's order, come before it")]]
     customers: Annotated[list[CustomerRevenueLine], WithJsonSchema(_LINES_SCHEMA)]

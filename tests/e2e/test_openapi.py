@@ -24,7 +24,7 @@ MAX_EXAMPLES = 40  # per operation and phase: the whole run takes about 40 s
 # schema-valid request with 400, each documenting it; everywhere else a valid request must be accepted.
 CONFIG = """
 [[operations]]
-include-path-regex = "^/(sales|sales/revenue|orders|analytics/query)$"
+include-path-regex = "^/(sales|sales/revenue|orders|analytics/query|analytics/chart|analytics/explain)$"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "404"]
 """
 # POST /generate: a valid request is refused while another job runs (409), or when start_date is

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from flask import Response, jsonify
-from pydantic import ConfigDict, Field, StrictBool, StrictInt
+from pydantic import BeforeValidator, ConfigDict, Field, StrictBool
 
 from salesmcp.api.common import PERIOD_RULE, Blueprint, RequestModel, error_responses, extension, json_response
 from salesmcp.dates import DATE_PATTERN, OPTIONAL_DATE_PATTERN
@@ -18,6 +18,16 @@ from salesmcp.store.sql_store import SqlStore
 from salesmcp.validation import text
 
 bp = Blueprint("analytics", __name__, "analytics")
+
+
+def _not_a_boolean(value: object) -> object:
+    if isinstance(value, bool):  # lax mode would read true as 1
+        raise ValueError("must be a whole number, not true or false")
+    return value
+
+
+# A whole number as JSON Schema means it (19 and 19.0 alike), never true or false.
+WholeNumber = Annotated[int, BeforeValidator(_not_a_boolean)]
 DATE: dict[str, Any] = {"json_schema_extra": {"pattern": OPTIONAL_DATE_PATTERN}}
 ORDER_BY = f"^-?({'|'.join([*METRICS, *DIMENSIONS])})$"
 FilterValue = text(100) | None
@@ -40,7 +50,7 @@ class MetricsQuery(RequestModel):
     order_by: str | None = Field(
         None, pattern=ORDER_BY, description="one of this query's metrics or group_by dimensions, '-' for descending"
     )
-    limit: StrictInt | None = Field(None, ge=1, le=analytics.MAX_LIMIT, description="groups to return")
+    limit: WholeNumber | None = Field(None, ge=1, le=analytics.MAX_LIMIT, description="groups to return")
     compare: Literal["previous_period", "previous_year"] | None = None
     show_sql: StrictBool = False
 
@@ -58,7 +68,7 @@ class ChartQuery(RequestModel):
     start_date: str | None = Field(None, description="first day, inclusive: yyyymmdd or YYYY-MM-DD", **DATE)
     end_date: str | None = Field(None, description="last day, inclusive: yyyymmdd or YYYY-MM-DD", **DATE)
     order_by: str | None = Field(None, pattern=ORDER_BY, description="a metric or dimension, '-' for descending")
-    limit: StrictInt | None = Field(None, ge=1, le=analytics.MAX_LIMIT, description="groups to chart")
+    limit: WholeNumber | None = Field(None, ge=1, le=analytics.MAX_LIMIT, description="groups to chart")
     chart: Literal["line", "bar"] | None = Field(None, description="default: a line over time, else bars")
     title: text(200) | None = None  # type: ignore[valid-type]
 
@@ -102,7 +112,7 @@ class ExplainQuery(RequestModel):
     end_date: str = Field(description="last day, inclusive: yyyymmdd or YYYY-MM-DD", pattern=DATE_PATTERN)
     by: Literal[tuple(DIMENSIONS)] = Field(description="the dimension to split the change by")  # type: ignore[valid-type]
     compare: Literal["previous_period", "previous_year"] = "previous_period"
-    limit: StrictInt | None = Field(None, ge=1, le=MAX_CONTRIBUTORS, description="contributors to list")
+    limit: WholeNumber | None = Field(None, ge=1, le=MAX_CONTRIBUTORS, description="contributors to list")
 
 
 def _store() -> SqlStore:

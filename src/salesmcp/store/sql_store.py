@@ -13,13 +13,26 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, and_, bindparam, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Select,
+    and_,
+    asc,
+    bindparam,
+    desc,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from salesmcp.config import Settings
 from salesmcp.errors import Conflict
-from salesmcp.models import Customer, Revenue, Sale
-from salesmcp.store.base import city_key
+from salesmcp.models import CityRevenuePage, Customer, Revenue, Sale
+from salesmcp.store.base import BY_CUSTID, CustomerOrder, city_key
 from salesmcp.store.database import database_errors, open_engine, schema_revision
 from salesmcp.store.schema import counted_orders, customers, orders
 
@@ -129,27 +142,24 @@ class SqlStore:
                     result[custid] = Revenue(Decimal(total), int(count))
         return result
 
-    def city_revenue(self, city: str, start: dt.date, end: dt.date) -> list[tuple[Customer, Revenue]]:
-        """One query: the city's customers LEFT JOIN their orders of the period, summed per customer."""
-        in_period = and_(
-            orders.c.customer_id == customers.c.id, orders.c.order_date.between(start, end), counted_orders()
-        )
+    def city_revenue(
+        self,
+        city: str,
+        start: dt.date,
+        end: dt.date,
+        order: CustomerOrder = BY_CUSTID,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> CityRevenuePage:
+        """Two queries: the city's totals (aggregates, no row per customer), and the page of customers asked
+        for, ordered and cut by the database (by custid: only the page's customers' orders are read)."""
+        in_period = (orders.c.order_date.between(start, end), counted_orders())
         with self.reading() as connection:
-            query = (
-                select(
-                    customers.c.custid,
-                    customers.c.name,
-                    customers.c.city,
-                    func.coalesce(func.sum(orders.c.total), 0),
-                    func.count(orders.c.total),  # counts matched orders; total is in the covering index
-                )
-                .select_from(customers.outerjoin(orders, in_period))
-                .where(self._city_matches(connection, city))
-                .group_by(customers.c.id, customers.c.custid, customers.c.name, customers.c.city)
-                .order_by(customers.c.custid)
-            )
-            rows = connection.execute(query).all()
-        return [(Customer(r[0], r[1], r[2] or ""), Revenue(Decimal(r[3]), int(r[4]))) for r in rows]
+            in_city = self._city_matches(connection, city)
+            stored_city, count, amount, sales = connection.execute(_city_totals(in_city, in_period)).one()
+            rows = connection.execute(_city_page(in_city, in_period, order, limit, offset)).all()
+        lines = [(Customer(r[0], r[1], r[2] or ""), Revenue(Decimal(r[3]), int(r[4]))) for r in rows]
+        return CityRevenuePage(stored_city, int(count), Revenue(Decimal(amount), int(sales)), lines)
 
     # -- customer records ---------------------------------------------------------------------------
 
@@ -224,6 +234,52 @@ class SqlStore:
             return connection.execute(query.values(**changes, updated_at=utcnow())).rowcount
         except IntegrityError as exc:
             raise _conflict(exc) from None
+
+
+def _city_totals(in_city: ColumnElement[bool], in_period: Sequence[ColumnElement[bool]]) -> Select[Any]:
+    """One row: the city as stored (its lowest custid's spelling; NULL: no customer), how many customers it
+    has, and the revenue and number of its orders in the period."""
+    # Uncorrelated: these subqueries read customers on their own, not the outer query's row.
+    stored_city = select(customers.c.city).where(in_city).order_by(customers.c.custid).limit(1).correlate(None)
+    customer_count = select(func.count()).select_from(customers).where(in_city).correlate(None)
+    return (
+        select(
+            stored_city.scalar_subquery(),
+            customer_count.scalar_subquery(),
+            func.coalesce(func.sum(orders.c.total), 0),
+            func.count(orders.c.total),
+        )
+        .select_from(customers.join(orders, and_(orders.c.customer_id == customers.c.id, *in_period)))
+        .where(in_city)
+    )
+
+
+def _city_page(
+    in_city: ColumnElement[bool],
+    in_period: Sequence[ColumnElement[bool]],
+    order: CustomerOrder,
+    limit: int | None,
+    offset: int,
+) -> Select[Any]:
+    """(custid, name, city, revenue, sales) of ``limit`` customers of the city after ``offset`` in ``order``;
+    customers without orders in the period have 0 and 0."""
+    direction = desc if order.descending else asc
+    members = select(customers.c.id, customers.c.custid, customers.c.name, customers.c.city).where(in_city)
+    if order.key == "custid":  # the page's customers first, then only their orders
+        members = members.order_by(direction(customers.c.custid)).limit(limit).offset(offset or None)
+    who = members.subquery("members")
+    revenue = func.coalesce(func.sum(orders.c.total), 0)
+    sales = func.count(orders.c.total)  # counts matched orders; total is in the covering index
+    query = (
+        select(who.c.custid, who.c.name, who.c.city, revenue, sales)
+        .select_from(who.outerjoin(orders, and_(orders.c.customer_id == who.c.id, *in_period)))
+        .group_by(who.c.id, who.c.custid, who.c.name, who.c.city)
+    )
+    if order.key == "custid":
+        return query.order_by(direction(who.c.custid))
+    # Sorted to the cent: SQLite sums money as floats, where 0.1 + 0.2 and 0.3 would not tie.
+    key = func.round(revenue, 2) if order.key == "revenue" else sales
+    return query.order_by(direction(key), who.c.custid).limit(limit).offset(offset or None)
 
 
 def open_store(settings: Settings) -> SqlStore:
