@@ -97,3 +97,9 @@ def test_salesmcp_query_prints_the_same_json_and_draws_a_chart(settings, sql_sto
     assert chart.read_bytes().startswith(b"\x89PNG")
     refused = CliRunner().invoke(main, ["query", "--metric", "revenue", "--by", "category", "--database-url", url])
     assert refused.exit_code == 1 and "net_sales" in refused.output
+
+
+def test_an_earlier_window_before_the_year_one_is_a_400_not_a_crash(client):
+    body = {"metric": "new_customers", "by": "weekday", "start_date": "10000103", "end_date": "63181125"}
+    response = client.post("/analytics/explain", json=body)
+    assert response.status_code == 400 and response.json["error"]["field"] == "compare"

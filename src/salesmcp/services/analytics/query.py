@@ -257,10 +257,15 @@ def _row(plan: Plan, compiled: Compiled, row: Mapping[str, Any]) -> dict[str, ob
 
 def previous_window(start: dt.date, end: dt.date, compare: str) -> tuple[dt.date, dt.date]:
     """The window a comparison looks at: the same length just before, or one year earlier."""
-    if compare == "previous_year":
-        return _year_earlier(start), _year_earlier(end)
-    days = (end - start).days + 1
-    return start - dt.timedelta(days=days), start - dt.timedelta(days=1)
+    try:
+        if compare == "previous_year":
+            return _year_earlier(start), _year_earlier(end)
+        days = (end - start).days + 1
+        return start - dt.timedelta(days=days), start - dt.timedelta(days=1)
+    except (OverflowError, ValueError):
+        raise InvalidInput(
+            "compare", "the earlier window would begin before the year 1: choose a later window"
+        ) from None
 
 
 def _year_earlier(day: dt.date) -> dt.date:
