@@ -121,6 +121,8 @@ def test_time_grains_weekday_and_status_group_like_python_does(store: SqlStore, 
     answer = query_metrics(store, metrics=["revenue", "orders"], group_by=[dimension], limit=1000)
     expected = {value: {m: row[m] for m in ("revenue", "orders")} for value, row in by(raw, key).items()}
     assert _rows(answer, dimension) == expected
+    everything = order_metrics(raw, raw.orders)  # totals summed from the groups: still the whole window's
+    assert answer["totals"] == {"revenue": everything["revenue"], "orders": everything["orders"]}
 
 
 def test_customer_city_country_payment_and_carrier_are_the_raw_rows(store: SqlStore) -> None:
