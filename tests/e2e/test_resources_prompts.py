@@ -47,7 +47,10 @@ async def test_resources_and_prompts_are_listed_and_read(target):
             report = await client.get_prompt("city_report", {"city": "Eindhoven", "month": "2026-01"})
             with pytest.raises(MCPError) as bad_month:
                 await client.get_prompt("city_report", {"city": "Eindhoven", "month": "2026-1"})
-    assert (resources, templates, prompts) == (["salesmcp://data-model"], ["customer://{custid}"], ["city_report"])
+    on_a_database = not isinstance(target, StdioServerParameters) or "mcp" in target.args
+    expected_resources = ["salesmcp://data-model", *(["salesmcp://metrics"] if on_a_database else [])]
+    expected_prompts = ["city_report", *(["sales_review"] if on_a_database else [])]
+    assert (resources, templates, prompts) == (expected_resources, ["customer://{custid}"], expected_prompts)
     assert model.startswith("# The salesmcp data model")
     assert json.loads(bert) == BERT
     assert "no customer with custid '999'" in unknown.value.message

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import base64
+import calendar
+import datetime as dt
 import json
+import re
 from typing import Annotated, Any, Literal
 
+from mcp.shared.exceptions import MCPError
 from mcp.types import CallToolResult, ImageContent, TextContent
+from mcp_types import INVALID_PARAMS
 from pydantic import Field
 
 from salesmcp.mcp.base import READS_DATA, SalesMCPServer
+from salesmcp.mcp.resources import CheckedPrompt
 from salesmcp.mcp.results import structured
 from salesmcp.mcp.revenue_tools import EndDate, StartDate
 from salesmcp.scopes import READ
 from salesmcp.services import analytics
-from salesmcp.services.analytics.catalogue import DIMENSIONS, METRICS, short_list
+from salesmcp.services.analytics.catalogue import DIMENSIONS, METRICS, markdown, short_list
 from salesmcp.services.analytics.charting import chart_metrics as chart_service
 from salesmcp.services.analytics.explain import ADDITIVE, DEFAULT_CONTRIBUTORS, MAX_CONTRIBUTORS
 from salesmcp.services.analytics.explain import explain_change as explain_change_service
@@ -41,10 +47,76 @@ Compare = Annotated[
 ]
 
 
+METRICS_URI = "salesmcp://metrics"
+_PERIOD = re.compile(r"(\d{4})(?:-?(?:Q([1-4])|(0[1-9]|1[0-2])))?")
+
+
+def review_window(period: str) -> tuple[dt.date, dt.date]:
+    """A year (2026), a quarter (2026-Q1) or a month (2026-01) as its first and last day."""
+    matched = _PERIOD.fullmatch(period.strip())
+    if matched is None or int(matched[1]) < 1900:
+        raise MCPError(
+            INVALID_PARAMS, f"period: must be a year (2026), a quarter (2026-Q1) or a month (2026-01); got {period!r}"
+        )
+    year = int(matched[1])
+    if matched[2]:
+        first_month, last_month = 3 * int(matched[2]) - 2, 3 * int(matched[2])
+    elif matched[3]:
+        first_month = last_month = int(matched[3])
+    else:
+        first_month, last_month = 1, 12
+    return dt.date(year, first_month, 1), dt.date(year, last_month, calendar.monthrange(year, last_month)[1])
+
+
+def sales_review_text(period: str) -> str:
+    """The prompt's one user message: the usual questions of a sales review, asked with the metrics tools."""
+    first, last = review_window(period)
+    window = f'start_date="{first.isoformat()}", end_date="{last.isoformat()}"'
+    grain = "month" if (last - first).days > 40 else "week"
+    return (
+        f"Write a short sales review of {period.strip()} ({first.isoformat()} to {last.isoformat()}).\n\n"
+        f"1. Read {METRICS_URI} (or call list_metrics) for what each metric means.\n"
+        f'2. query_metrics with metrics=["revenue", "orders", "average_order_value", "new_customers"], '
+        f'group_by=["{grain}"], {window}, compare="previous_year": the trend and how it compares.\n'
+        f'3. chart_metrics with metrics=["revenue"], group_by=["{grain}"], {window}: show the trend.\n'
+        f'4. query_metrics with metrics=["net_sales"], group_by=["category"], order_by="-net_sales", {window}, '
+        'compare="previous_year": which categories grew.\n'
+        f'5. explain_change with metric="revenue", by="city", {window}, compare="previous_year": why revenue '
+        "moved, and how much of it came from more orders or from their value.\n\n"
+        "Report in at most eight sentences and one small table. Use only numbers the tools returned; amounts are "
+        "in euros; say when an answer was truncated."
+    )
+
+
 CONTRIBUTORS = f"contributors to list (default {DEFAULT_CONTRIBUTORS}, at most {MAX_CONTRIBUTORS})"
 
 
 def register_analytics_tools(server: SalesMCPServer, store: SqlStore) -> None:
+    @server.resource(
+        METRICS_URI,
+        name="metrics",
+        title="The metric catalogue",
+        description="Every metric's exact definition, unit and rounding, and every dimension's values.",
+        mime_type="text/markdown",
+    )
+    def metric_catalogue() -> str:
+        rules = "\n".join(f"- {rule}" for rule in analytics.catalogue()["rules"])  # type: ignore[attr-defined]
+        return f"# The metric catalogue\n\n{rules}\n\n{markdown()}"
+
+    def sales_review(
+        period: Annotated[str, Field(description="a year (2026), a quarter (2026-Q1) or a month (2026-01)")],
+    ) -> str:
+        return sales_review_text(period)
+
+    server.add_prompt(
+        CheckedPrompt.from_function(
+            sales_review,
+            title="Sales review",
+            description="Walk the usual questions of a sales review for a year, quarter or month with the metrics "
+            "tools: the trend, a chart, the categories that grew and why revenue moved.",
+        )
+    )
+
     @server.declare(
         READ,
         READS_DATA,

@@ -38,8 +38,10 @@ async def test_the_data_model_and_the_customer_template_are_listed(server):
     async with Client(server) as client:
         resources = (await client.list_resources()).resources
         templates = (await client.list_resource_templates()).resource_templates
+    on_a_database = [("salesmcp://metrics", "metrics", "text/markdown")] if _has_metrics(server) else []
     assert [(r.uri, r.name, r.mime_type) for r in resources] == [
-        ("salesmcp://data-model", "data-model", "text/markdown")
+        ("salesmcp://data-model", "data-model", "text/markdown"),
+        *on_a_database,
     ]
     assert [(t.uri_template, t.name, t.mime_type) for t in templates] == [
         ("customer://{custid}", "customer", "application/json")
@@ -79,8 +81,10 @@ async def test_an_unknown_custid_is_a_not_found_error_naming_it(server, custid):
 
 async def test_the_city_report_prompt_asks_for_the_tool_calls_of_the_month_and_the_one_before(server):
     async with Client(server) as client:
-        [prompt] = (await client.list_prompts()).prompts
+        prompts = (await client.list_prompts()).prompts
         result = await client.get_prompt("city_report", {"city": "Eindhoven", "month": "2026-01"})
+    assert [p.name for p in prompts] == ["city_report", *(["sales_review"] if _has_metrics(server) else [])]
+    prompt = prompts[0]
     assert prompt.name == "city_report" and prompt.title and prompt.description
     assert [(a.name, a.required) for a in prompt.arguments] == [("city", True), ("month", True)]
     [message] = result.messages
@@ -129,3 +133,24 @@ async def test_a_customer_resource_with_the_apis_down_names_the_url_and_the_comm
     finally:
         source.close()
     assert closed in raised.value.message and "python cust_server.py" in raised.value.message
+
+
+def _has_metrics(server) -> bool:
+    """The metrics layer (its tools, the catalogue resource and the sales_review prompt) needs a database."""
+    return "query_metrics" in server.tool_names()
+
+
+async def test_on_a_database_the_catalogue_is_a_resource_and_sales_review_walks_the_metrics_tools(tmp_path):
+    database = SqlStore(open_engine(f"sqlite:///{(tmp_path / 'demo.db').as_posix()}"))
+    try:
+        async with Client(build_server(database, customers=database)) as client:
+            catalogue = (await client.read_resource("salesmcp://metrics")).contents[0].text
+            review = await client.get_prompt("sales_review", {"period": "2026-Q1"})
+            with pytest.raises(MCPError) as bad:
+                await client.get_prompt("sales_review", {"period": "Q1"})
+    finally:
+        database.engine.dispose()
+    assert catalogue.startswith("# The metric catalogue") and "**revenue**" in catalogue
+    text = review.messages[0].content.text
+    assert 'start_date="2026-01-01", end_date="2026-03-31"' in text and "explain_change" in text
+    assert bad.value.code == INVALID_PARAMS and "period:" in bad.value.message
