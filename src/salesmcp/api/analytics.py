@@ -33,8 +33,8 @@ ORDER_BY = f"^-?({'|'.join([*METRICS, *DIMENSIONS])})$"
 FilterValue = text(100) | None
 
 
-class MetricsQuery(RequestModel):
-    """The arguments of the query_metrics tool."""
+class Question(RequestModel):
+    """What query_metrics and chart_metrics both take: the metrics, how to group and filter them, the window."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -51,24 +51,19 @@ class MetricsQuery(RequestModel):
         None, pattern=ORDER_BY, description="one of this query's metrics or group_by dimensions, '-' for descending"
     )
     limit: WholeNumber | None = Field(None, ge=1, le=analytics.MAX_LIMIT, description="groups to return")
+
+
+class MetricsQuery(Question):
+    """The arguments of the query_metrics tool."""
+
     compare: Literal["previous_period", "previous_year"] | None = None
     show_sql: StrictBool = False
 
 
-class ChartQuery(RequestModel):
-    """The arguments of the chart_metrics tool."""
+class ChartQuery(Question):
+    """The arguments of the chart_metrics tool: a chart shows at most two dimensions."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    metrics: list[Literal[tuple(METRICS)]] = Field(  # type: ignore[valid-type]
-        min_length=1, max_length=9, description="metric names"
-    )
     group_by: list[Literal[tuple(DIMENSIONS)]] | None = Field(None, max_length=2)  # type: ignore[valid-type]
-    filters: dict[Literal[tuple(DIMENSIONS)], FilterValue | list[FilterValue]] | None = None  # type: ignore[valid-type]
-    start_date: str | None = Field(None, description="first day, inclusive: yyyymmdd or YYYY-MM-DD", **DATE)
-    end_date: str | None = Field(None, description="last day, inclusive: yyyymmdd or YYYY-MM-DD", **DATE)
-    order_by: str | None = Field(None, pattern=ORDER_BY, description="a metric or dimension, '-' for descending")
-    limit: WholeNumber | None = Field(None, ge=1, le=analytics.MAX_LIMIT, description="groups to chart")
     chart: Literal["line", "bar"] | None = Field(None, description="default: a line over time, else bars")
     title: text(200) | None = None  # type: ignore[valid-type]
 
