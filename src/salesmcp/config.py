@@ -15,6 +15,8 @@ from salesmcp.scopes import ADMIN, ApiToken, expand, parse_api_tokens
 DATA_DIR = Path(__file__).resolve().parent / "data"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOG_FORMATS = ("text", "json")
+ANALYTICS_ENGINES = ("duckdb", "database")
+_MEMORY = re.compile(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)
 _ORIGIN = re.compile(r"https?://[^/\s,*]+/?")
 
 
@@ -45,6 +47,11 @@ class Settings(BaseSettings):
     mysql_password: str = ""
     mysql_database: str = "mcp_dummy"
     seed_demo_data: bool = Field(True, description="fill a new, empty database with the demo data")
+    analytics_engine: str = Field(
+        "duckdb", description="duckdb: the metrics read a columnar copy kept in step; database: the database itself"
+    )
+    analytics_dir: Path | None = Field(None, description="folder of the columnar copies (default: the temp folder)")
+    analytics_memory: str = Field("1GB", description="the most memory the columnar engine may use (DuckDB units)")
 
     # The main server (REST + MCP over Streamable HTTP): PORT (seed 001, Cloud Run) or API_PORT (seed 002).
     port: int | None = Field(None, ge=1, le=65535)
@@ -80,6 +87,21 @@ class Settings(BaseSettings):
     default_batch_size: int = Field(10_000, ge=1, le=100_000, description="orders written per transaction")
     generate_max_rows: int = Field(10_000_000, ge=1, description="the most orders one generation may ask for")
     generate_wait: float = Field(60.0, ge=0, description="seconds generate_data (MCP) follows a job before answering")
+
+    @field_validator("analytics_engine")
+    @classmethod
+    def _known_engine(cls, value: str) -> str:
+        engine = value.strip().lower()
+        if engine not in ANALYTICS_ENGINES:
+            raise ValueError(f"must be one of {', '.join(ANALYTICS_ENGINES)}")
+        return engine
+
+    @field_validator("analytics_memory")
+    @classmethod
+    def _memory(cls, value: str) -> str:
+        if not _MEMORY.fullmatch(value.strip()):
+            raise ValueError("must be an amount of memory like 512MB or 2GB")
+        return value.strip()
 
     @field_validator("log_level")
     @classmethod
@@ -163,6 +185,13 @@ class Settings(BaseSettings):
     def server_port(self) -> int:
         """The main server's port: PORT, else API_PORT, else 8080."""
         return self.port or self.api_port or 8080
+
+    @property
+    def resolved_analytics_dir(self) -> Path:
+        """Where the metrics layer keeps its columnar copies: ANALYTICS_DIR, else the system's temp folder."""
+        import tempfile
+
+        return (self.analytics_dir or Path(tempfile.gettempdir()) / "salesmcp-analytics").expanduser()
 
     @property
     def resolved_database_url(self) -> str:

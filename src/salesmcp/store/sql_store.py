@@ -34,6 +34,7 @@ from salesmcp.errors import Conflict
 from salesmcp.models import CityRevenuePage, Customer, Revenue, Sale
 from salesmcp.store.base import BY_CUSTID, CustomerOrder, city_key
 from salesmcp.store.database import database_errors, open_engine, schema_revision
+from salesmcp.store.replica import Reading, Replica, open_replica
 from salesmcp.store.schema import counted_orders, customers, orders
 
 IDS_PER_QUERY = 1000
@@ -59,8 +60,9 @@ def utcnow() -> dt.datetime:
 class SqlStore:
     """A RevenueSource and customer repository over one SQLAlchemy engine."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, replica: Replica | None = None) -> None:
         self.engine = engine
+        self.replica = replica  # the metrics layer's columnar copy (None: the database answers them itself)
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
@@ -73,6 +75,24 @@ class SqlStore:
         """A connection for reads (no commit)."""
         with database_errors(self.engine), self.engine.connect() as connection:
             yield connection
+
+    @contextmanager
+    def analytic_reading(self) -> Iterator[Reading]:
+        """Where the metrics layer reads: the columnar copy when it holds every committed write, else the
+        database itself."""
+        if self.replica is not None:
+            with self.replica.reading() as reading:
+                if reading is not None:
+                    yield reading
+                    return
+        with self.reading() as connection:
+            yield Reading(connection, connection.dialect.name, connection.dialect.name)
+
+    def close(self) -> None:
+        """Release the database's connections and the columnar copy."""
+        if self.replica is not None:
+            self.replica.close()
+        self.engine.dispose()
 
     def ping(self) -> None:
         with self.reading() as connection:
@@ -284,7 +304,11 @@ def _city_page(
 
 def open_store(settings: Settings) -> SqlStore:
     """The configured database, migrated, with the demo data in a new one."""
-    return SqlStore(open_engine(settings.resolved_database_url, seed=settings.seed_demo_data))
+    engine = open_engine(settings.resolved_database_url, seed=settings.seed_demo_data)
+    replica = None
+    if settings.analytics_engine == "duckdb":
+        replica = open_replica(engine, settings.resolved_analytics_dir, settings.analytics_memory)
+    return SqlStore(engine, replica)
 
 
 def _conflict(exc: IntegrityError) -> Conflict:

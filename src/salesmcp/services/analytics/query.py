@@ -17,6 +17,7 @@ from salesmcp.errors import InvalidInput
 from salesmcp.models import money_json
 from salesmcp.services.analytics import sql
 from salesmcp.services.analytics.catalogue import DIMENSIONS, ITEM, METRICS, ORDER, WEEKDAYS, Level, Metric
+from salesmcp.store.replica import Reading
 from salesmcp.store.schema import orders
 from salesmcp.store.sql_store import SqlStore
 
@@ -234,8 +235,9 @@ class Compiled:
             order += [key.is_(None), key.desc() if plan.descending else key]
         elif plan.order_by is not None:
             dimension = self.dimensions[plan.order_by]
-            order.append(dimension.desc() if plan.descending else dimension)
-        order += list(self.dimensions.values())
+            order += [dimension.is_(None), dimension.desc() if plan.descending else dimension]
+        for dimension in self.dimensions.values():  # "none" last on every database (they disagree by default)
+            order += [dimension.is_(None), dimension]
         if order:
             statement = statement.order_by(*order)
         self.statement = statement.limit(plan.limit) if plan.group_by else statement
@@ -343,13 +345,17 @@ def _text_size(answer: Mapping[str, object]) -> int:
     return len(json.dumps(answer, ensure_ascii=False, separators=(",", ":")).encode())
 
 
+def _utc_text(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
 def query_metrics(store: SqlStore, **arguments: object) -> dict[str, Any]:
     """Ask the catalogue: ``metrics``, ``group_by``, ``filters``, ``start_date``, ``end_date``, ``order_by``,
     ``limit``, ``compare``, ``show_sql`` (see the tool's description). Raises InvalidInput naming the field."""
     plan = Plan(**arguments)
-    dialect = store.engine.dialect.name
-    compiled = Compiled(plan, dialect)
-    with store.reading() as connection:
+    with store.analytic_reading() as reading:
+        connection = reading.connection
+        compiled = Compiled(plan, reading.dialect)
         fetched = [_plain(row._mapping) for row in connection.execute(compiled.statement)]
         every_group = plan.group_by and (not fetched or len(fetched) == int(fetched[0]["total_groups"]))
         if every_group and all(part in ADDITIVE_PARTS for part in compiled.parts):
@@ -358,6 +364,8 @@ def query_metrics(store: SqlStore, **arguments: object) -> dict[str, Any]:
         else:
             totals_row = _plain(connection.execute(compiled.totals).one()._mapping)
         newest = connection.execute(select(func.max(orders.c.order_date))).scalar()
+        if plan.show_sql:
+            shown = str(compiled.statement.compile(connection, compile_kwargs={"literal_binds": True}))
     rows = [_row(plan, compiled, row) for row in fetched]
     total_rows = int(fetched[0]["total_groups"]) if plan.group_by and fetched else (0 if plan.group_by else 1)
     if not plan.group_by:
@@ -373,13 +381,15 @@ def query_metrics(store: SqlStore, **arguments: object) -> dict[str, Any]:
             "newest_order_date": newest.isoformat() if isinstance(newest, dt.date) else newest,
             "computed_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
             "live": True,
+            "engine": reading.engine,
+            **({"synced_at": _utc_text(reading.synced_at)} if reading.synced_at else {}),
         },
         "units": {name: METRICS[name].unit for name in plan.metrics},
     }
     if plan.compare is not None:
         _compared(plan, store, answer)
     if plan.show_sql:
-        answer["sql"] = str(compiled.statement.compile(store.engine, compile_kwargs={"literal_binds": True}))
+        answer["sql"] = shown
     while _text_size(answer) > MAX_TEXT and len(rows) > 1:  # long names: fewer groups, said so
         rows = rows[: len(rows) // 2]
         answer["rows"] = rows
@@ -397,7 +407,15 @@ def dimension_values(
     if search is not None and (not isinstance(search, str) or len(search) > 100):
         raise InvalidInput("search", "must be text of at most 100 characters")
     count = _limit(limit)
-    dialect = store.engine.dialect.name
+    with store.analytic_reading() as reading:
+        rows = _values(reading, dimension, search, count)
+    total = int(rows[0]["total"]) if rows else 0
+    values = [{"value": _dimension_value(dimension, row["value"]), "orders": int(row["orders"])} for row in rows]
+    return {"dimension": dimension, "values": values, "total_values": total, "truncated": len(values) < total}
+
+
+def _values(reading: Reading, dimension: str, search: str | None, count: int) -> list[Mapping[str, Any]]:
+    dialect = reading.dialect
     level = ITEM if ORDER not in DIMENSIONS[dimension].levels else ORDER
     spec = sql.DIMENSION_SQL[dimension]
     source = sql.From(level, set(spec.needs))
@@ -408,8 +426,4 @@ def dimension_values(
     if search:
         statement = statement.where(func.lower(spec.value(dialect)).contains(search.strip().lower(), autoescape=True))
     statement = statement.order_by(orders_count.desc(), value).limit(count)
-    with store.reading() as connection:
-        rows = [row._mapping for row in connection.execute(statement)]
-    total = int(rows[0]["total"]) if rows else 0
-    values = [{"value": _dimension_value(dimension, row["value"]), "orders": int(row["orders"])} for row in rows]
-    return {"dimension": dimension, "values": values, "total_values": total, "truncated": len(values) < total}
+    return [dict(row._mapping) for row in reading.connection.execute(statement)]

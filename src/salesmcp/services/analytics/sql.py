@@ -1,4 +1,5 @@
-"""The SQL of the catalogue, per dialect (SQLite, MySQL/MariaDB, PostgreSQL), built with SQLAlchemy Core.
+"""The SQL of the catalogue, per dialect (SQLite, MySQL/MariaDB, PostgreSQL, and DuckDB for the columnar copy of
+``store/replica.py``), built with SQLAlchemy Core.
 
 Money is summed as integer cents (``round(x * 100)``), so every database answers the same to the cent (SQLite
 keeps NUMERIC as REAL). Ratios are divided in Python (``query.py``), exactly, from the two sums.
@@ -38,7 +39,7 @@ def _delivered() -> ColumnElement[bool]:
 
 def _days(dialect: str) -> ColumnElement:
     """Calendar days from the order date to the date of delivery."""
-    if dialect == "postgresql":
+    if dialect in ("postgresql", "duckdb"):
         return cast(s.c.delivered_at, Date) - o.c.order_date
     if dialect == "mysql":
         return func.datediff(s.c.delivered_at, o.c.order_date)
@@ -77,6 +78,8 @@ def _strftime(dialect: str, sqlite: str, postgresql: str, mysql: str) -> ColumnE
         return func.to_char(day, postgresql)
     if dialect == "mysql":
         return func.date_format(day, mysql)
+    if dialect == "duckdb":
+        return func.strftime(day, sqlite)
     return func.strftime(sqlite, day)
 
 
@@ -90,6 +93,8 @@ def _week(dialect: str) -> ColumnElement:
         return func.to_char(o.c.order_date, 'IYYY-"W"IW')
     if dialect == "mysql":
         return func.date_format(o.c.order_date, "%x-W%v")
+    if dialect == "duckdb":
+        return func.strftime(o.c.order_date, "%G-W%V")
     thursday = func.date(o.c.order_date, cast(3 - _sqlite_weekday(o.c.order_date), String) + " days")
     number = (cast(func.strftime("%j", thursday), Integer) - 1) // 7 + 1
     return func.strftime("%Y", thursday) + "-W" + func.printf("%02d", number)
@@ -98,14 +103,14 @@ def _week(dialect: str) -> ColumnElement:
 def _quarter(dialect: str) -> ColumnElement:
     if dialect == "postgresql":
         return func.to_char(o.c.order_date, 'YYYY-"Q"Q')
-    if dialect == "mysql":
+    if dialect in ("mysql", "duckdb"):
         return func.concat(func.year(o.c.order_date), "-Q", func.quarter(o.c.order_date))
     month = cast(func.strftime("%m", o.c.order_date), Integer)
     return func.strftime("%Y", o.c.order_date) + "-Q" + cast((month + 2) // 3, String)
 
 
 def _weekday(dialect: str) -> ColumnElement:
-    if dialect == "postgresql":
+    if dialect in ("postgresql", "duckdb"):
         return cast(func.extract("isodow", o.c.order_date), Integer) - 1
     if dialect == "mysql":
         return func.weekday(o.c.order_date)

@@ -1,0 +1,416 @@
+"""A columnar copy of the sales tables in DuckDB, kept in step with the database: the metrics layer's engine.
+
+Row stores need seconds for a group-by over millions of order lines; DuckDB answers the same from its own
+columnar tables in a fraction of that. The copy holds only the columns the metric catalogue reads, under the
+same table and column names, so the catalogue's SQLAlchemy statements run on it unchanged (dialect "duckdb").
+
+Kept in step, checked before every answer:
+
+1. **A change signal** that any committed write to the database moves, read in about a millisecond: the
+   SQLite file's and its WAL's size and modification time; PostgreSQL's WAL insert position; MariaDB/MySQL's
+   InnoDB log sequence number. Unchanged: the copy is exact as of now.
+2. Moved: **a sync** in one DuckDB transaction. Customers and products (small) are copied whole; orders,
+   lines, payments and shipments, which salesmcp only ever appends to (a generation run) or empties (a reset),
+   gain the rows past the copy's largest id, after a check that the counts add up. Anything else — rows
+   removed, a reset, a run writing its blocks out of order — rebuilds the copy (in the background on large
+   databases, the database itself answering meanwhile).
+
+Readers never wait for a rebuild and never see a half-made copy (DuckDB's transactions). Memory is bounded by
+DuckDB's ``memory_limit`` (ANALYTICS_MEMORY); larger work spills to a temporary folder beside the file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import importlib.util
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, select
+from sqlalchemy.engine import URL, make_url
+
+from salesmcp.store.schema import generation_runs
+
+log = logging.getLogger(__name__)
+
+# The columns the catalogue reads, with their DuckDB types (money exact, to the cent).
+COLUMNS: dict[str, dict[str, str]] = {
+    "customers": {"id": "BIGINT", "custid": "VARCHAR", "name": "VARCHAR", "city": "VARCHAR", "country": "VARCHAR"},
+    "products": {"id": "BIGINT", "sku": "VARCHAR", "name": "VARCHAR", "category": "VARCHAR"},
+    "orders": {"id": "BIGINT", "customer_id": "BIGINT", "order_date": "DATE", "status": "VARCHAR",
+               "total": "DECIMAL(18,2)"},
+    "order_items": {"id": "BIGINT", "order_id": "BIGINT", "product_id": "BIGINT", "quantity": "INTEGER",
+                    "line_total": "DECIMAL(18,2)"},
+    "payments": {"id": "BIGINT", "order_id": "BIGINT", "method": "VARCHAR"},
+    "shipments": {"id": "BIGINT", "order_id": "BIGINT", "carrier": "VARCHAR", "delivered_at": "TIMESTAMP"},
+}  # fmt: skip
+WHOLE = ("customers", "products")  # copied whole at every sync
+APPENDED = ("orders", "order_items", "payments", "shipments")  # salesmcp only appends to these (or empties them)
+EXTENSIONS = {"sqlite": "sqlite_scanner", "postgresql": "postgres_scanner", "mysql": "mysql_scanner"}
+INLINE_BUILD_ORDERS = 200_000  # a database up to this many orders is copied while the question waits
+
+
+@dataclass(frozen=True)
+class Reading:
+    """Where an answer is read: a connection, its SQL dialect, and what ``as_of`` says about it."""
+
+    connection: Connection
+    dialect: str
+    engine: str  # "duckdb" (the copy) or the database's own dialect
+    synced_at: dt.datetime | None = None
+    note: str | None = None
+
+
+def extension_directory() -> Path | None:
+    """Where the duckdb-ext-* packages put DuckDB's scanner extensions (DuckDB's own repository is not
+    reachable offline, so nothing is downloaded)."""
+    spec = importlib.util.find_spec("duckdb_ext")  # a folder of files, no code
+    for folder in (spec.submodule_search_locations or []) if spec is not None else []:
+        if (Path(folder) / "extensions").is_dir():
+            return Path(folder) / "extensions"
+    return None
+
+
+def attach_statements(url: URL, name: str = "src") -> list[str]:
+    """The DuckDB statements that attach the database at ``url``, read-only, as ``name``: a file path for
+    SQLite; for the servers a temporary secret (SQL literals: any password is quoted right), then ATTACH."""
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        return [f"ATTACH {_sql_text(str(Path(url.database or '').resolve()))} AS {name} (TYPE sqlite, READ_ONLY)"]
+    kind = "postgres" if backend == "postgresql" else "mysql"
+    host = url.query.get("host") or url.host or "localhost"
+    values: dict[str, str | int | None] = {
+        "HOST": host if isinstance(host, str) else host[0],
+        "PORT": url.port,
+        "USER": url.username,
+        "PASSWORD": url.password if url.password is not None else "",
+        "DATABASE": url.database,
+    }
+    given = ", ".join(
+        f"{key} {value if isinstance(value, int) else _sql_text(value)}" for key, value in values.items()
+        if value is not None
+    )  # fmt: skip
+    return [
+        f"CREATE OR REPLACE TEMPORARY SECRET {name}_secret (TYPE {kind}, {given})",
+        f"ATTACH '' AS {name} (TYPE {kind}, SECRET {name}_secret, READ_ONLY)",
+    ]
+
+
+def replica_path(folder: Path, url: URL) -> Path:
+    """One copy per database: the file is named by the URL (without its password)."""
+    key = url.render_as_string(hide_password=True)
+    return folder / f"salesmcp-{hashlib.sha256(key.encode()).hexdigest()[:16]}.duckdb"
+
+
+def supported(url: URL) -> bool:
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        database = url.database or ""
+        return bool(database) and database != ":memory:" and not database.startswith("file:")
+    return backend in EXTENSIONS
+
+
+class Replica:
+    """The DuckDB copy of one database, and the rules that keep it in step (see the module's text)."""
+
+    def __init__(self, source: Engine, folder: Path, memory_limit: str = "1GB") -> None:
+        self.source = source
+        self.url = source.url
+        self.backend = self.url.get_backend_name()
+        self.memory_limit = memory_limit
+        self.folder = folder
+        self.path = replica_path(folder, self.url)
+        self.engine: Engine | None = None
+        self.broken: str | None = None  # why the copy cannot be used (the database answers)
+        self.synced_signal: object = None
+        self.synced_at: dt.datetime | None = None
+        self._lock = threading.Lock()
+        self._cursor_lock = threading.Lock()
+        self._anchor: Any = None
+        self._building: threading.Thread | None = None
+        self._opened = False
+
+    def _ensure_open(self) -> None:
+        """Open the file at the first question (a store that is never asked one creates nothing)."""
+        with self._lock:
+            if not self._opened:
+                self._opened = True
+                self._open(self.folder)
+
+    # -- opening ------------------------------------------------------------------------------------------
+
+    def _config(self) -> dict[str, Any]:
+        directory = extension_directory()
+        if directory is None:
+            raise RuntimeError("the duckdb-ext-* packages are not installed")
+        temp = self.path.with_suffix(".tmp")
+        return {
+            "extension_directory": directory.as_posix(),
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+            "memory_limit": self.memory_limit,
+            "temp_directory": temp.as_posix(),
+        }
+
+    def _open(self, folder: Path) -> None:
+        try:
+            import duckdb  # noqa: F401  (a clear reason below when it is missing)
+
+            folder.mkdir(parents=True, exist_ok=True)
+            config = self._config()
+            path = self.path
+            try:
+                self._connect(path, config)
+            except Exception as exc:  # another process holds the file: this process keeps a copy of its own
+                if "lock" not in str(exc).lower():
+                    raise
+                path = self.path.with_name(f"{self.path.stem}-{os.getpid()}.duckdb")
+                self._connect(path, config)
+            self.path = path
+            self._load_state()
+        except Exception as exc:  # no DuckDB here, a broken file, a read-only folder: the database answers
+            self.broken = f"{type(exc).__name__}: {exc}"
+            log.warning("the analytic copy is off (%s); the database answers the metrics itself", self.broken)
+            self.close()
+
+    def _connect(self, path: Path, config: dict[str, Any]) -> None:
+        import duckdb
+        from duckdb_engine import ConnectionWrapper
+
+        anchor = duckdb.connect(path.as_posix(), config=config)  # holds the database (and its file lock) open
+        anchor.execute("CREATE TABLE IF NOT EXISTS replica_state (key VARCHAR PRIMARY KEY, value VARCHAR)")
+        self._anchor = anchor
+        self.engine = create_engine("duckdb://", creator=lambda: ConnectionWrapper(self._raw()))
+
+    def _raw(self) -> Any:
+        """A connection of its own to the copy's database (DuckDB connections are one thread's at a time)."""
+        with self._cursor_lock:
+            return self._anchor.cursor()
+
+    def _load_state(self) -> None:
+        state = self._state()
+        self.synced_signal = state.get("signal")
+        synced = state.get("synced_at")
+        self.synced_at = dt.datetime.fromisoformat(synced) if synced else None
+
+    def _state(self) -> dict[str, Any]:
+        assert self.engine is not None
+        with self.engine.connect() as connection:
+            rows = connection.exec_driver_sql("SELECT key, value FROM replica_state").all()
+        return {key: json.loads(value) for key, value in rows}
+
+    def close(self) -> None:
+        building = self._building
+        if building is not None:
+            building.join(timeout=60)
+        if self.engine is not None:
+            self.engine.dispose()
+            self.engine = None
+        if self._anchor is not None:
+            self._anchor.close()
+            self._anchor = None
+
+    # -- reading ------------------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[Reading | None]:
+        """A connection to a copy that holds every committed write, or None: the database answers (the copy
+        is off, or being rebuilt)."""
+        self._ensure_open()
+        if self.broken is not None or self.engine is None:
+            yield None
+            return
+        try:
+            current = self.ensure_current()
+        except Exception as exc:  # a sync that failed leaves the copy as it was; the database answers
+            log.warning("the analytic copy could not follow the database (%s: %s)", type(exc).__name__, exc)
+            current = False
+        if not current:
+            yield None
+            return
+        with self.engine.connect() as connection:
+            yield Reading(connection, "duckdb", "duckdb", self.synced_at)
+
+    def signal(self) -> object:
+        """A value that any committed write to the database changes (None: this database has none)."""
+        if self.backend == "sqlite":
+            base = Path(self.url.database or "")
+            stamps = []
+            for path in (base, base.with_name(base.name + "-wal")):
+                with contextlib.suppress(OSError):
+                    stat = path.stat()
+                    stamps.append([path.name, stat.st_mtime_ns, stat.st_size])
+            return stamps
+        with self.source.connect() as connection:
+            if self.backend == "postgresql":
+                return str(connection.exec_driver_sql("SELECT pg_current_wal_insert_lsn()").scalar())
+            row = connection.exec_driver_sql("SHOW GLOBAL STATUS LIKE 'Innodb_lsn_current'").first()
+            if row is not None:
+                return str(row[1])
+            status = str(connection.exec_driver_sql("SHOW ENGINE INNODB STATUS").first()[2])  # type: ignore[index]
+            for line in status.splitlines():
+                if line.startswith("Log sequence number"):
+                    return line
+        return None
+
+    def ensure_current(self) -> bool:
+        """Bring the copy in step with the database if it moved; False when it cannot be read now (a rebuild
+        is under way): the database answers."""
+        if self._building is not None and self._building.is_alive():
+            return False
+        signal = self.signal()
+        if signal is not None and signal == self.synced_signal:
+            return True
+        with self._lock:
+            if self._building is not None and self._building.is_alive():
+                return False
+            if signal is not None and signal == self.synced_signal:
+                return True
+            return self._sync(signal)
+
+    def refresh(self, wait: bool = True) -> None:
+        """Rebuild the copy from scratch (``salesmcp`` does so when the copy cannot follow by appending)."""
+        self._ensure_open()
+        if self.broken is not None:
+            raise RuntimeError(f"the analytic copy is off: {self.broken}")
+        with self._lock:
+            self._start_build(self.signal(), wait)
+        if wait and self._building is not None:
+            self._building.join()
+
+    # -- keeping in step ---------------------------------------------------------------------------------
+
+    def _source_facts(self) -> dict[str, Any]:
+        """What the database holds, from its indexes: each appended table's largest id, the newest run."""
+        with self.source.connect() as connection:
+            facts: dict[str, Any] = {}
+            for name in APPENDED:
+                facts[name] = connection.exec_driver_sql(f"SELECT max(id) FROM {name}").scalar()
+            run = connection.execute(
+                select(generation_runs.c.id, generation_runs.c.started_at).order_by(generation_runs.c.id.desc())
+            ).first()
+            facts["run"] = [run.id, str(run.started_at)] if run is not None else None
+            facts["orders_estimate"] = facts["orders"] or 0
+        return facts
+
+    def _sync(self, signal: object) -> bool:
+        state = self._state()
+        facts = self._source_facts()
+        copied = state.get("tables")
+        if copied is None or not self._run_kept(state.get("run")):
+            return self._start_build(signal, wait=facts["orders_estimate"] <= INLINE_BUILD_ORDERS)
+        plan: dict[str, int] = {}
+        counts = self._source_counts([name for name in APPENDED if facts[name] != copied[name]["max"]])
+        for name, count in counts.items():
+            largest = copied[name]["max"] or 0
+            if (
+                facts[name] is None
+                or facts[name] < largest
+                or count - copied[name]["count"] != self._newer(name, largest)
+            ):
+                return self._start_build(signal, wait=facts["orders_estimate"] <= INLINE_BUILD_ORDERS)
+            plan[name] = largest
+        self._copy(signal, appends=plan, facts=facts)
+        return True
+
+    def _run_kept(self, run: list[Any] | None) -> bool:
+        """The run the copy last saw is still there (a reset empties the runs too)."""
+        if run is None:
+            return True
+        with self.source.connect() as connection:
+            started = connection.execute(
+                select(generation_runs.c.started_at).where(generation_runs.c.id == run[0])
+            ).scalar()
+        return started is not None and str(started) == run[1]
+
+    def _source_counts(self, names: list[str]) -> dict[str, int]:
+        with self.source.connect() as connection:
+            return {name: int(connection.exec_driver_sql(f"SELECT count(*) FROM {name}").scalar() or 0)
+                    for name in names}  # fmt: skip
+
+    def _newer(self, name: str, largest: int) -> int:
+        with self.source.connect() as connection:
+            newer = connection.exec_driver_sql(f"SELECT count(*) FROM {name} WHERE id > {int(largest)}").scalar()
+        return int(newer or 0)
+
+    def _start_build(self, signal: object, wait: bool) -> bool:
+        """A full copy: at once (small databases, an explicit refresh) or in the background."""
+        if wait:
+            self._copy(signal, appends=None, facts=self._source_facts())
+            return True
+        thread = threading.Thread(target=self._build_quietly, args=(signal,), name="analytic-copy", daemon=True)
+        self._building = thread
+        thread.start()
+        return False
+
+    def _build_quietly(self, signal: object) -> None:
+        try:
+            self._copy(signal, appends=None, facts=self._source_facts())
+        except Exception as exc:
+            log.warning("the analytic copy could not be rebuilt (%s: %s)", type(exc).__name__, exc)
+
+    def _select(self, name: str, where: str = "") -> str:
+        columns = ", ".join(f"CAST({column} AS {kind}) AS {column}" for column, kind in COLUMNS[name].items())
+        return f"SELECT {columns} FROM src.{name}{where}"
+
+    def _copy(self, signal: object, appends: dict[str, int] | None, facts: dict[str, Any]) -> None:
+        """One DuckDB transaction: the whole tables (appends None) or the small ones and the new rows."""
+        started = time.perf_counter()
+        raw = self._raw()
+        try:
+            raw.execute(f"LOAD {EXTENSIONS[self.backend]}")
+            for statement in attach_statements(self.url):
+                raw.execute(statement)
+            try:
+                raw.execute("BEGIN TRANSACTION")
+                previous = self._state().get("tables") or {}
+                tables: dict[str, dict[str, Any]] = {}
+                for name in COLUMNS:
+                    if appends is None or name in WHOLE:
+                        raw.execute(f"CREATE OR REPLACE TABLE {name} AS {self._select(name)}")
+                    elif name in appends:
+                        raw.execute(f"INSERT INTO {name} {self._select(name, f' WHERE id > {appends[name]}')}")
+                    if name in APPENDED:
+                        if appends is None or name in appends:
+                            count, largest = raw.execute(f"SELECT count(*), max(id) FROM {name}").fetchone()
+                            tables[name] = {"count": int(count), "max": largest}
+                        else:
+                            tables[name] = previous[name]
+                now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+                state = {"signal": signal, "synced_at": now.isoformat(), "tables": tables, "run": facts["run"]}
+                for key, value in state.items():
+                    raw.execute("INSERT OR REPLACE INTO replica_state VALUES (?, ?)", [key, json.dumps(value)])
+                raw.execute("COMMIT")
+            except Exception:
+                with contextlib.suppress(Exception):
+                    raw.execute("ROLLBACK")
+                raise
+            finally:
+                with contextlib.suppress(Exception):
+                    raw.execute("DETACH src")
+        finally:
+            raw.close()
+        self.synced_signal, self.synced_at = signal, now
+        log.info("analytic copy %s in %.2f s", "rebuilt" if appends is None else "brought up to date",
+                 time.perf_counter() - started)  # fmt: skip
+
+
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def open_replica(source: Engine, folder: Path, memory_limit: str) -> Replica | None:
+    """The copy for a database that can have one (a SQLite file, PostgreSQL, MariaDB/MySQL), else None."""
+    url = make_url(str(source.url.render_as_string(hide_password=False)))
+    if not supported(url):
+        return None
+    return Replica(source, folder, memory_limit)

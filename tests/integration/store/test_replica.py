@@ -1,0 +1,147 @@
+"""The columnar copy (DuckDB) of each database: it follows every committed write into the very next answer —
+a generation run, a customer moved to another city, a reset and a new run — on SQLite, MariaDB and PostgreSQL,
+and when it cannot be used the database answers instead. Every number is checked against the raw rows."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select, update
+from sqlalchemy.engine import make_url
+
+from salesmcp.services.analytics import query_metrics
+from salesmcp.services.generator import reset
+from salesmcp.store import replica as replica_module
+from salesmcp.store.replica import Replica, attach_statements, replica_path
+from salesmcp.store.schema import customers, orders
+from salesmcp.store.sql_store import SqlStore
+from tests.conftest import emptied_database
+from tests.integration.services.generator.tables import generate, scratch_store
+
+
+@pytest.fixture(params=["sqlite", "mariadb", "postgresql"])
+def database(request: pytest.FixtureRequest) -> Iterator[SqlStore]:
+    url = emptied_database(request, request.param, demo_data=False)
+    with scratch_store(url) as store:
+        yield store
+
+
+@pytest.fixture
+def copied(database: SqlStore, tmp_path: Path) -> Iterator[SqlStore]:
+    replica = Replica(database.engine, tmp_path / "copies")
+    yield SqlStore(database.engine, replica)
+    replica.close()
+
+
+def counted(store: SqlStore, city: str | None = None) -> tuple[int, Decimal]:
+    """Counted orders and their revenue, from the raw rows (plain Python over a plain SELECT)."""
+    query = select(orders.c.status, orders.c.total, customers.c.city).join(customers)
+    with store.reading() as connection:
+        rows = [row for row in connection.execute(query) if row.status != "CANCELLED"]
+    rows = [row for row in rows if city is None or row.city == city]
+    return len(rows), sum((Decimal(str(row.total)).quantize(Decimal("0.01")) for row in rows), Decimal(0))
+
+
+def asked(store: SqlStore, **filters: object) -> tuple[int, Decimal, str]:
+    answer = query_metrics(store, metrics=["orders", "revenue"], filters=filters or None)
+    totals = answer["totals"]
+    return totals["orders"], Decimal(str(totals["revenue"])).quantize(Decimal("0.01")), answer["as_of"]["engine"]
+
+
+def test_the_copy_follows_runs_a_moved_customer_and_a_reset_into_the_next_answer(copied: SqlStore) -> None:
+    generate(copied, rows=400, seed=5, start_date="2025-01-01", end_date="2025-12-31")
+    assert asked(copied) == (*counted(copied), "duckdb")
+
+    generate(copied, rows=300, seed=6, mode="append", start_date="2026-01-01", end_date="2026-03-31")
+    assert asked(copied) == (*counted(copied), "duckdb")
+
+    with copied.transaction() as connection:
+        mover = connection.execute(select(func.min(orders.c.customer_id))).scalar_one()
+        connection.execute(update(customers).where(customers.c.id == mover).values(city="Nowhere Town"))
+    assert asked(copied, city="nowhere town") == (*counted(copied, "Nowhere Town"), "duckdb")
+    assert counted(copied, "Nowhere Town")[0] > 0
+
+    reset(copied)
+    assert asked(copied) == (0, Decimal("0.00"), "duckdb")
+    generate(copied, rows=400, seed=7, start_date="2025-01-01", end_date="2025-12-31")  # the same ids, other data
+    assert asked(copied) == (*counted(copied), "duckdb")
+
+
+def test_every_committed_write_moves_the_change_signal(copied: SqlStore) -> None:
+    assert copied.replica is not None
+    generate(copied, rows=50, seed=5)
+    before = copied.replica.signal()
+    assert before is not None
+    with copied.transaction() as connection:
+        connection.execute(update(customers).where(customers.c.id == 1).values(city="Elsewhere"))
+    assert copied.replica.signal() != before
+
+
+def test_a_copy_rebuilt_from_scratch_matches_the_raw_rows(copied: SqlStore) -> None:
+    generate(copied, rows=300, seed=8)
+    assert copied.replica is not None
+    copied.replica.refresh()
+    assert asked(copied) == (*counted(copied), "duckdb")
+    assert copied.replica.synced_at is not None
+
+
+def test_without_the_scanner_extensions_the_database_answers(
+    database: SqlStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    generate(database, rows=100, seed=5)
+    monkeypatch.setattr(replica_module, "extension_directory", lambda: None)
+    replica = Replica(database.engine, tmp_path / "copies")
+    store = SqlStore(database.engine, replica)
+    try:
+        assert asked(store) == (*counted(store), database.engine.dialect.name)
+        assert replica.broken is not None and "duckdb-ext" in replica.broken
+    finally:
+        replica.close()
+
+
+def test_a_file_another_process_holds_gives_this_process_a_copy_of_its_own(tmp_path: Path) -> None:
+    url = f"sqlite:///{(tmp_path / 'shop.db').as_posix()}"
+    with scratch_store(url) as store:
+        generate(store, rows=100, seed=5)
+        held = replica_path(tmp_path / "copies", store.engine.url)
+        held.parent.mkdir(parents=True)
+        holder = subprocess.Popen(
+            [sys.executable, "-c", textwrap.dedent(f"""
+                import duckdb, sys, time
+                connection = duckdb.connect({held.as_posix()!r})
+                print("held", flush=True)
+                sys.stdin.readline()
+            """)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        try:
+            assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+            replica = Replica(store.engine, tmp_path / "copies")
+            copied = SqlStore(store.engine, replica)
+            assert asked(copied) == (*counted(copied), "duckdb")
+            assert replica.path != held and replica.path.parent == held.parent
+            replica.close()
+        finally:
+            holder.communicate("\n", timeout=30)
+
+
+def test_the_attach_statements_quote_what_the_url_holds() -> None:
+    url = make_url("postgresql+psycopg://ana:it's me@db.example:5433/shop")
+    assert attach_statements(url)[0] == (
+        "CREATE OR REPLACE TEMPORARY SECRET src_secret (TYPE postgres, HOST 'db.example', PORT 5433, USER 'ana', "
+        "PASSWORD 'it''s me', DATABASE 'shop')"
+    )
+    socket = make_url("postgresql+psycopg://ana@/shop?host=/cloudsql/p:r:i")
+    assert "HOST '/cloudsql/p:r:i'" in attach_statements(socket)[0]
+    mysql = make_url("mysql+pymysql://root@127.0.0.1:3306/test")
+    assert attach_statements(mysql) == [
+        "CREATE OR REPLACE TEMPORARY SECRET src_secret (TYPE mysql, HOST '127.0.0.1', PORT 3306, USER 'root', "
+        "PASSWORD '', DATABASE 'test')",
+        "ATTACH '' AS src (TYPE mysql, SECRET src_secret, READ_ONLY)",
+    ]
