@@ -15,8 +15,8 @@ from sqlalchemy import select, update
 
 from salesmcp.errors import InvalidInput
 from salesmcp.services.analytics import DEFAULT_LIMIT, dimension_values, query_metrics
-from salesmcp.store.schema import customers, order_items, orders, payments, products, shipments
 from salesmcp.store.replica import Replica
+from salesmcp.store.schema import customers, order_items, orders, payments, products, shipments
 from salesmcp.store.sql_store import SqlStore
 from tests.conftest import emptied_database
 from tests.integration.services.generator.tables import generate, scratch_store
