@@ -35,24 +35,48 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, select
+from sqlalchemy import Column, Connection, Engine, MetaData, Table, create_engine, select
 from sqlalchemy.engine import URL, make_url
 
-from salesmcp.store.schema import generation_runs
+from salesmcp.store.schema import generation_runs, order_items, orders, payments, shipments
 
 log = logging.getLogger(__name__)
 
-# The columns the catalogue reads, with their DuckDB types (money exact, to the cent).
+# The columns the catalogue reads, with their DuckDB types (money exact, to the cent), in the order they are copied.
 COLUMNS: dict[str, dict[str, str]] = {
     "customers": {"id": "BIGINT", "custid": "VARCHAR", "name": "VARCHAR", "city": "VARCHAR", "country": "VARCHAR"},
     "products": {"id": "BIGINT", "sku": "VARCHAR", "name": "VARCHAR", "category": "VARCHAR"},
+    "payments": {"id": "BIGINT", "order_id": "BIGINT", "method": "VARCHAR"},
+    "shipments": {"id": "BIGINT", "order_id": "BIGINT", "carrier": "VARCHAR", "delivered_at": "TIMESTAMP"},
     "orders": {"id": "BIGINT", "customer_id": "BIGINT", "order_date": "DATE", "status": "VARCHAR",
                "total": "DECIMAL(18,2)"},
     "order_items": {"id": "BIGINT", "order_id": "BIGINT", "product_id": "BIGINT", "quantity": "INTEGER",
                     "line_total": "DECIMAL(18,2)"},
-    "payments": {"id": "BIGINT", "order_id": "BIGINT", "method": "VARCHAR"},
-    "shipments": {"id": "BIGINT", "order_id": "BIGINT", "carrier": "VARCHAR", "delivered_at": "TIMESTAMP"},
 }  # fmt: skip
+# The copy is laid out for the questions: an order carries its payment's method and its shipment's carrier and
+# delivery time, and an order line its order's customer, date and status too, so no question joins two big tables.
+# (salesmcp makes at most one payment and one shipment per order; a database with more is answered by itself.)
+ORDER_EXTRA = ("method", "carrier", "delivered_at")
+LINE_EXTRA = ("customer_id", "order_date", "status", *ORDER_EXTRA)
+
+copy_metadata = MetaData()
+copy_orders = Table(
+    "orders", copy_metadata,
+    *(Column(name, orders.c[name].type) for name in COLUMNS["orders"]),
+    Column("method", payments.c.method.type), Column("carrier", shipments.c.carrier.type),
+    Column("delivered_at", shipments.c.delivered_at.type),
+)  # fmt: skip
+copy_lines = Table(
+    "order_items", copy_metadata,
+    *(Column(name, order_items.c[name].type) for name in COLUMNS["order_items"]),
+    *(Column(name, copy_orders.c[name].type) for name in LINE_EXTRA),
+)  # fmt: skip
+copy_first_orders = Table(  # each customer's first counted order (by date, then id)
+    "first_orders",
+    copy_metadata,
+    Column("customer_id", orders.c.customer_id.type),
+    Column("order_id", orders.c.id.type),
+)
 WHOLE = ("customers", "products")  # copied whole at every sync
 APPENDED = ("orders", "order_items", "payments", "shipments")  # salesmcp only appends to these (or empties them)
 EXTENSIONS = {"sqlite": "sqlite_scanner", "postgresql": "postgres_scanner", "mysql": "mysql_scanner"}
@@ -232,6 +256,8 @@ class Replica:
         try:
             current = self.ensure_current()
         except Exception as exc:  # a sync that failed leaves the copy as it was; the database answers
+            if isinstance(exc, NotCopyable):
+                self.broken = str(exc)
             log.warning("the analytic copy could not follow the database (%s: %s)", type(exc).__name__, exc)
             current = False
         if not current:
@@ -356,11 +382,22 @@ class Replica:
         try:
             self._copy(signal, appends=None, facts=self._source_facts())
         except Exception as exc:
+            if isinstance(exc, NotCopyable):
+                self.broken = str(exc)
             log.warning("the analytic copy could not be rebuilt (%s: %s)", type(exc).__name__, exc)
 
     def _select(self, name: str, where: str = "") -> str:
+        """The rows of a table of the database, in the copy's types, and for orders and lines the columns they
+        carry from the copy's tables copied before them."""
         columns = ", ".join(f"CAST({column} AS {kind}) AS {column}" for column, kind in COLUMNS[name].items())
-        return f"SELECT {columns} FROM src.{name}{where}"
+        rows = f"SELECT {columns} FROM src.{name}{where}"
+        if name == "orders":
+            return (f"SELECT o.*, p.method, s.carrier, s.delivered_at FROM ({rows}) o "
+                    "LEFT JOIN payments p ON p.order_id = o.id LEFT JOIN shipments s ON s.order_id = o.id")  # fmt: skip
+        if name == "order_items":
+            carried = ", ".join(f"o.{column}" for column in LINE_EXTRA)
+            return f"SELECT i.*, {carried} FROM ({rows}) i LEFT JOIN orders o ON o.id = i.order_id"
+        return rows
 
     def _copy(self, signal: object, appends: dict[str, int] | None, facts: dict[str, Any]) -> None:
         """One DuckDB transaction: the whole tables (appends None) or the small ones and the new rows."""
@@ -385,6 +422,16 @@ class Replica:
                             tables[name] = {"count": int(count), "max": largest}
                         else:
                             tables[name] = previous[name]
+                if appends is None:
+                    _check_one_per_order(raw)
+                    raw.execute(f"CREATE OR REPLACE TABLE first_orders AS {FIRST_ORDERS}")
+                else:
+                    _carry_late_children(raw, appends, previous)
+                    if "orders" in appends:
+                        touched = f"SELECT DISTINCT customer_id FROM orders WHERE id > {appends['orders']}"
+                        raw.execute(f"DELETE FROM first_orders WHERE customer_id IN ({touched})")
+                        only = FIRST_ORDERS.replace("GROUP BY", f"AND customer_id IN ({touched}) GROUP BY")
+                        raw.execute(f"INSERT INTO first_orders {only}")
                 now = dt.datetime.now(dt.UTC).replace(microsecond=0)
                 state = {"signal": signal, "synced_at": now.isoformat(), "tables": tables, "run": facts["run"]}
                 for key, value in state.items():
@@ -402,6 +449,37 @@ class Replica:
         self.synced_signal, self.synced_at = signal, now
         log.info("analytic copy %s in %.2f s", "rebuilt" if appends is None else "brought up to date",
                  time.perf_counter() - started)  # fmt: skip
+
+
+FIRST_ORDERS = (
+    "SELECT customer_id, arg_min(id, (order_date, id)) AS order_id FROM orders WHERE status != 'CANCELLED' "
+    "GROUP BY customer_id"
+)
+
+
+class NotCopyable(Exception):
+    """The database holds what the copy's layout cannot (the database answers itself)."""
+
+
+def _check_one_per_order(raw: Any) -> None:
+    for name in ("payments", "shipments"):
+        extra = raw.execute(f"SELECT count(*) - count(DISTINCT order_id) FROM {name}").fetchone()[0]
+        if extra:
+            raise NotCopyable(f"{extra} orders have more than one row in {name}")
+
+
+def _carry_late_children(raw: Any, appends: dict[str, int], previous: dict[str, Any]) -> None:
+    """A payment or shipment added to an order the copy already held: the order and its lines carry it too."""
+    known = appends.get("orders", (previous.get("orders") or {}).get("max") or 0)
+    for name, columns in (("payments", ("method",)), ("shipments", ("carrier", "delivered_at"))):
+        if name not in appends:
+            continue
+        for table, key in (("orders", "id"), ("order_items", "order_id")):
+            values = ", ".join(f"{column} = c.{column}" for column in columns)
+            raw.execute(
+                f"UPDATE {table} SET {values} FROM {name} c WHERE c.order_id = {table}.{key} "
+                f"AND c.id > {appends[name]} AND {table}.{key} <= {known}"
+            )
 
 
 def _sql_text(value: str) -> str:

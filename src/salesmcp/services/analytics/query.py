@@ -198,7 +198,7 @@ class Compiled:
     """The SELECT of a plan on one dialect: one row per group, with every part and the number of groups."""
 
     def __init__(self, plan: Plan, dialect: str) -> None:
-        source = sql.From(plan.level)
+        source = sql.From(plan.level, dialect=dialect)
         for name in [*plan.group_by, *plan.filters]:
             source.needs |= sql.DIMENSION_SQL[name].needs
         part_names = sorted({part for m in plan.metrics for part in _parts_of(METRICS[m])})
@@ -241,6 +241,9 @@ class Compiled:
         if order:
             statement = statement.order_by(*order)
         self.statement = statement.limit(plan.limit) if plan.group_by else statement
+        if dialect == "duckdb":
+            self.statement = sql.on_copy(self.statement, plan.level)
+            self.totals = sql.on_copy(self.totals, plan.level)
 
 
 def _parts_of(metric: Metric) -> list[str]:
@@ -418,7 +421,7 @@ def _values(reading: Reading, dimension: str, search: str | None, count: int) ->
     dialect = reading.dialect
     level = ITEM if ORDER not in DIMENSIONS[dimension].levels else ORDER
     spec = sql.DIMENSION_SQL[dimension]
-    source = sql.From(level, set(spec.needs))
+    source = sql.From(level, set(spec.needs), dialect=dialect)
     value = spec.value(dialect).label("value")
     orders_count = func.count(func.distinct(orders.c.id)) if level == ITEM else func.count()
     columns: list[ColumnElement] = [value, orders_count.label("orders"), func.count().over().label("total")]
@@ -426,4 +429,6 @@ def _values(reading: Reading, dimension: str, search: str | None, count: int) ->
     if search:
         statement = statement.where(func.lower(spec.value(dialect)).contains(search.strip().lower(), autoescape=True))
     statement = statement.order_by(orders_count.desc(), value).limit(count)
+    if dialect == "duckdb":
+        statement = sql.on_copy(statement, level)
     return [dict(row._mapping) for row in reading.connection.execute(statement)]

@@ -25,8 +25,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import FromClause
+from sqlalchemy.sql.visitors import replacement_traverse
 
 from salesmcp.services.analytics.catalogue import ITEM, Level
+from salesmcp.store.replica import copy_first_orders, copy_lines, copy_orders
 from salesmcp.store.schema import counted_orders, customers, order_items, orders, payments, products, shipments
 
 Expression = ColumnElement  # a SQL expression
@@ -167,13 +169,20 @@ def first_orders() -> FromClause:
 
 @dataclass
 class From:
-    """The FROM clause of a query of one level, joined with exactly the tables its parts and dimensions need."""
+    """The FROM clause of a query of one level, joined with exactly the tables its parts and dimensions need.
+
+    On the columnar copy (dialect "duckdb") orders and lines carry what they would be joined with (see
+    ``store/replica.py``): the clause joins only customers, products and each customer's first order, and
+    ``on_copy`` points the statement's columns at the copy's."""
 
     level: Level
     needs: set[str] = field(default_factory=set)
     firsts: FromClause | None = None
+    dialect: str = ""
 
     def clause(self) -> FromClause:
+        if self.dialect == "duckdb":
+            return self._copy_clause()
         joined: FromClause = i.join(o, i.c.order_id == o.c.id) if self.level == ITEM else o
         if "customers" in self.needs:
             joined = joined.join(c, o.c.customer_id == c.c.id)
@@ -187,6 +196,42 @@ class From:
             self.firsts = first_orders()
             joined = joined.outerjoin(self.firsts, self.firsts.c.id == o.c.id)
         return joined
+
+    def _copy_clause(self) -> FromClause:
+        base = copy_lines if self.level == ITEM else copy_orders
+        joined: FromClause = base
+        if "customers" in self.needs:
+            joined = joined.join(c, base.c.customer_id == c.c.id)
+        if "products" in self.needs:
+            joined = joined.join(p, copy_lines.c.product_id == p.c.id)
+        if "firsts" in self.needs:
+            self.firsts = select(copy_first_orders.c.order_id.label("id")).subquery("firsts")
+            order_id = copy_lines.c.order_id if self.level == ITEM else copy_orders.c.id
+            joined = joined.outerjoin(self.firsts, self.firsts.c.id == order_id)
+        return joined
+
+
+def _copy_columns(level: Level) -> dict[ColumnElement, ColumnElement]:
+    """The database's columns → the copy's, for a query of one level."""
+    base = copy_lines if level == ITEM else copy_orders
+    moved: dict[ColumnElement, ColumnElement] = {column: base.c[column.name] for column in o.c if column.name in base.c}
+    moved.update({pay.c.method: base.c.method, s.c.carrier: base.c.carrier, s.c.delivered_at: base.c.delivered_at})
+    if level == ITEM:
+        moved.update({column: copy_lines.c[column.name] for column in i.c if column.name in copy_lines.c})
+        moved[o.c.id] = copy_lines.c.order_id
+    return moved
+
+
+def cast_select(value: object) -> Select:
+    assert isinstance(value, Select)
+    return value
+
+
+def on_copy(statement: Select, level: Level) -> Select:
+    """The statement with the database's columns replaced by the columnar copy's."""
+    moved = _copy_columns(level)
+    replaced = replacement_traverse(statement, {}, lambda element: moved.get(element))  # type: ignore[call-overload]
+    return cast_select(replaced)
 
 
 def grouped(columns: list[ColumnElement], source: FromClause, where: list[ColumnElement]) -> Select:
