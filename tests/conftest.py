@@ -199,3 +199,16 @@ def _dispose_engines() -> Iterator[None]:
     yield
     for engine in _ENGINES.values():
         engine.dispose()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _analytic_copies_in_the_session_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The columnar copies the servers and stores of this session make (ANALYTICS_DIR, inherited by the servers
+    the tests start) go to the session's temporary folder, not the system's."""
+    old = os.environ.get("ANALYTICS_DIR")
+    os.environ["ANALYTICS_DIR"] = str(tmp_path_factory.mktemp("analytic-copies"))
+    yield
+    if old is None:
+        os.environ.pop("ANALYTICS_DIR", None)
+    else:
+        os.environ["ANALYTICS_DIR"] = old
