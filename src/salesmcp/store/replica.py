@@ -28,6 +28,8 @@ import importlib.util
 import json
 import logging
 import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -303,6 +305,18 @@ class Replica:
                 return True
             return self._sync(signal)
 
+    def warm(self) -> None:
+        """In the background: open the copy and bring it in step (a server calls this as it starts)."""
+
+        def catch_up() -> None:
+            try:
+                with self.reading():
+                    pass
+            except Exception as exc:  # the first question will say it again
+                log.warning("the analytic copy could not be prepared (%s: %s)", type(exc).__name__, exc)
+
+        threading.Thread(target=catch_up, name="analytic-copy-warm", daemon=True).start()
+
     def refresh(self, wait: bool = True) -> None:
         """Rebuild the copy from scratch (``salesmcp`` does so when the copy cannot follow by appending)."""
         self._ensure_open()
@@ -399,14 +413,41 @@ class Replica:
             return f"SELECT i.*, {carried} FROM ({rows}) i LEFT JOIN orders o ON o.id = i.order_id"
         return rows
 
+    def _stage_sqlite(self, staging: Path, appends: dict[str, int] | None) -> None:
+        """The rows to copy, read out of the SQLite file by another process into a DuckDB file.
+
+        DuckDB's sqlite extension carries a SQLite library of its own: two SQLite libraries in one process
+        do not see each other's POSIX locks, and the extension closing the file released this process's
+        locks and checkpointed the WAL from under Python's connections (a generation worker then wrote to a
+        file the server no longer read). In a process of its own it is one more reader, as SQLite expects.
+        """
+        wanted = {
+            name: "" if appends is None or name in WHOLE else f" WHERE id > {int(appends[name])}"
+            for name in COLUMNS
+            if appends is None or name in WHOLE or name in appends
+        }
+        staging.unlink(missing_ok=True)
+        source = str(Path(self.url.database or "").resolve())
+        config = {key: value for key, value in self._config().items() if key != "temp_directory"}
+        command = [sys.executable, "-m", "salesmcp.store.replica", source, staging.as_posix(), json.dumps(wanted),
+                   json.dumps(config)]  # fmt: skip
+        done = subprocess.run(command, capture_output=True, text=True, timeout=3600, check=False)
+        if done.returncode != 0:
+            raise RuntimeError(f"reading the SQLite file failed: {done.stderr.strip()[-500:]}")
+
     def _copy(self, signal: object, appends: dict[str, int] | None, facts: dict[str, Any]) -> None:
         """One DuckDB transaction: the whole tables (appends None) or the small ones and the new rows."""
         started = time.perf_counter()
         raw = self._raw()
+        staging = self.path.with_name(f"{self.path.stem}-staging-{os.getpid()}.duckdb")
         try:
-            raw.execute(f"LOAD {EXTENSIONS[self.backend]}")
-            for statement in attach_statements(self.url):
-                raw.execute(statement)
+            if self.backend == "sqlite":
+                self._stage_sqlite(staging, appends)
+                raw.execute(f"ATTACH {_sql_text(staging.as_posix())} AS src (READ_ONLY)")
+            else:
+                raw.execute(f"LOAD {EXTENSIONS[self.backend]}")
+                for statement in attach_statements(self.url):
+                    raw.execute(statement)
             try:
                 raw.execute("BEGIN TRANSACTION")
                 previous = self._state().get("tables") or {}
@@ -446,6 +487,7 @@ class Replica:
                     raw.execute("DETACH src")
         finally:
             raw.close()
+            staging.unlink(missing_ok=True)
         self.synced_signal, self.synced_at = signal, now
         log.info("analytic copy %s in %.2f s", "rebuilt" if appends is None else "brought up to date",
                  time.perf_counter() - started)  # fmt: skip
@@ -482,6 +524,20 @@ def _carry_late_children(raw: Any, appends: dict[str, int], previous: dict[str, 
             )
 
 
+def _stage(source: str, staging: str, wanted: dict[str, str], config: dict[str, Any]) -> None:
+    """In a process of its own: the wanted rows of each table of the SQLite file, in the copy's types."""
+    import duckdb
+
+    connection = duckdb.connect(staging, config=config)
+    connection.execute("LOAD sqlite_scanner")
+    connection.execute(f"ATTACH {_sql_text(source)} AS src (TYPE sqlite, READ_ONLY)")
+    for name, where in wanted.items():
+        columns = ", ".join(f"CAST({column} AS {kind}) AS {column}" for column, kind in COLUMNS[name].items())
+        connection.execute(f"CREATE TABLE {name} AS SELECT {columns} FROM src.{name}{where}")
+    connection.execute("DETACH src")
+    connection.close()
+
+
 def _sql_text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
@@ -492,3 +548,7 @@ def open_replica(source: Engine, folder: Path, memory_limit: str) -> Replica | N
     if not supported(url):
         return None
     return Replica(source, folder, memory_limit)
+
+
+if __name__ == "__main__":  # python -m salesmcp.store.replica SOURCE STAGING WANTED CONFIG (see _stage_sqlite)
+    _stage(sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), json.loads(sys.argv[4]))

@@ -145,3 +145,26 @@ def test_the_attach_statements_quote_what_the_url_holds() -> None:
         "PASSWORD '', DATABASE 'test')",
         "ATTACH '' AS src (TYPE mysql, SECRET src_secret, READ_ONLY)",
     ]
+
+
+def test_copying_a_sqlite_file_leaves_the_servers_writes_visible_to_other_processes(tmp_path: Path) -> None:
+    """DuckDB's SQLite library, once in this process, released our locks and removed the WAL from under our
+    connections: a write after it was seen by this process only, and a generation worker lost its run."""
+    database = tmp_path / "shop.db"
+    with scratch_store(f"sqlite:///{database.as_posix()}") as store:
+        generate(store, rows=100, seed=5)
+        replica = Replica(store.engine, tmp_path / "copies")
+        copied = SqlStore(store.engine, replica)
+        try:
+            for city in ("Utrecht", "Leiden"):
+                asked(copied)  # the copy reads the file (built, then brought up to date)
+                with copied.transaction() as connection:
+                    connection.execute(update(customers).where(customers.c.id == 1).values(city=city))
+                seen = subprocess.run(
+                    [sys.executable, "-c", "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("
+                     "'SELECT city FROM customers WHERE id = 1').fetchone()[0])", str(database)],
+                    capture_output=True, text=True, timeout=60, check=True,
+                )  # fmt: skip
+                assert seen.stdout.strip() == city
+        finally:
+            replica.close()
