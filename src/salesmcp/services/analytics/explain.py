@@ -97,8 +97,14 @@ def explain_change(
             "previous": _out(rest_before, money),
             "change": _out(rest_now - rest_before, money),
         },  # fmt: skip
-        "groups": len(changes),
+        "groups": max(len(changes), *(int(w["total_rows"]) for w in windows)),
     }
+    if any(w["truncated"] for w in windows):  # the contributors are the biggest movers among the largest groups
+        answer["considered"] = len(changes)
+        answer["note"] = (
+            f"{by} has more values than one answer holds: contributors were ranked among the {len(changes)} "
+            "values largest in either window; rest holds all the others exactly"
+        )
     if metric == "revenue":
         answer["effects"] = _revenue_effects(store, start, end, first, last, current, previous)
     return answer
