@@ -82,6 +82,7 @@ copy_first_orders = Table(  # each customer's first counted order (by date, then
 WHOLE = ("customers", "products")  # copied whole at every sync
 APPENDED = ("orders", "order_items", "payments", "shipments")  # salesmcp only appends to these (or empties them)
 EXTENSIONS = {"sqlite": "sqlite_scanner", "postgresql": "postgres_scanner", "mysql": "mysql_scanner"}
+LAYOUT = 2  # the copy's tables as this version lays them out: a copy made by another version is made again
 INLINE_BUILD_ORDERS = 200_000  # a database up to this many orders is copied while the question waits
 
 
@@ -224,7 +225,7 @@ class Replica:
 
     def _load_state(self) -> None:
         state = self._state()
-        self.synced_signal = state.get("signal")
+        self.synced_signal = state.get("signal") if state.get("layout") == LAYOUT else None
         synced = state.get("synced_at")
         self.synced_at = dt.datetime.fromisoformat(synced) if synced else None
 
@@ -346,7 +347,7 @@ class Replica:
         state = self._state()
         facts = self._source_facts()
         copied = state.get("tables")
-        if copied is None or not self._run_kept(state.get("run")):
+        if copied is None or state.get("layout") != LAYOUT or not self._run_kept(state.get("run")):
             return self._start_build(signal, wait=facts["orders_estimate"] <= INLINE_BUILD_ORDERS)
         plan: dict[str, int] = {}
         counts = self._source_counts([name for name in APPENDED if facts[name] != copied[name]["max"]])
@@ -474,7 +475,8 @@ class Replica:
                         only = FIRST_ORDERS.replace("GROUP BY", f"AND customer_id IN ({touched}) GROUP BY")
                         raw.execute(f"INSERT INTO first_orders {only}")
                 now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-                state = {"signal": signal, "synced_at": now.isoformat(), "tables": tables, "run": facts["run"]}
+                state = {"signal": signal, "synced_at": now.isoformat(), "tables": tables, "run": facts["run"],
+                         "layout": LAYOUT}  # fmt: skip
                 for key, value in state.items():
                     raw.execute("INSERT OR REPLACE INTO replica_state VALUES (?, ?)", [key, json.dumps(value)])
                 raw.execute("COMMIT")

@@ -168,3 +168,18 @@ def test_copying_a_sqlite_file_leaves_the_servers_writes_visible_to_other_proces
                 assert seen.stdout.strip() == city
         finally:
             replica.close()
+
+
+def test_a_copy_laid_out_by_another_version_is_made_again(copied: SqlStore) -> None:
+    assert copied.replica is not None and copied.replica.engine is None  # opened at the first question
+    generate(copied, rows=200, seed=5)
+    asked(copied)
+    with copied.replica.engine.connect() as connection:  # type: ignore[union-attr]
+        connection.exec_driver_sql("UPDATE replica_state SET value = '1' WHERE key = 'layout'")
+        connection.exec_driver_sql("ALTER TABLE orders DROP COLUMN method")
+        connection.commit()
+    again = Replica(copied.engine, copied.replica.folder)
+    try:
+        assert asked(SqlStore(copied.engine, again)) == (*counted(copied), "duckdb")
+    finally:
+        again.close()
