@@ -185,6 +185,7 @@ class Replica:
             "autoinstall_known_extensions": False,
             "autoload_known_extensions": False,
             "memory_limit": self.memory_limit,
+            "preserve_insertion_order": False,  # every answer is ordered explicitly; less memory on large groupings
             "temp_directory": temp.as_posix(),
         }
 

@@ -27,10 +27,10 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from salesmcp.config import Settings
-from salesmcp.errors import Conflict
+from salesmcp.errors import Conflict, InvalidInput, Unavailable
 from salesmcp.models import CityRevenuePage, Customer, Revenue, Sale
 from salesmcp.store.base import BY_CUSTID, CustomerOrder, city_key
 from salesmcp.store.database import database_errors, open_engine, schema_revision
@@ -83,7 +83,8 @@ class SqlStore:
         if self.replica is not None:
             with self.replica.reading() as reading:
                 if reading is not None:
-                    yield reading
+                    with engine_errors(self.replica.memory_limit):
+                        yield reading
                     return
         with self.reading() as connection:
             yield Reading(connection, connection.dialect.name, connection.dialect.name)
@@ -300,6 +301,21 @@ def _city_page(
     # Sorted to the cent: SQLite sums money as floats, where 0.1 + 0.2 and 0.3 would not tie.
     key = func.round(revenue, 2) if order.key == "revenue" else sales
     return query.order_by(direction(key), who.c.custid).limit(limit).offset(offset or None)
+
+
+@contextmanager
+def engine_errors(memory_limit: str) -> Iterator[None]:
+    """The columnar engine's failures in our words: a question whose groups outgrow its memory is the asker's
+    to narrow (400, naming group_by); anything else a 503 saying the engine failed, never a stack trace."""
+    try:
+        yield
+    except DBAPIError as exc:
+        if "out of memory" in str(exc.orig).lower():
+            raise InvalidInput(
+                "group_by", f"this question has more groups than the analytic engine's memory holds "
+                f"(ANALYTICS_MEMORY={memory_limit}): group by fewer or coarser dimensions, or filter"
+            ) from None  # fmt: skip
+        raise Unavailable(f"the analytic engine failed: {str(exc.orig).splitlines()[0][:200]}") from None
 
 
 def open_store(settings: Settings) -> SqlStore:

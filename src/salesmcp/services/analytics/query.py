@@ -213,21 +213,41 @@ class Compiled:
             self.dimensions[name] = spec.value(dialect).label(f"d_{name}")
             if spec.name is not None and DIMENSIONS[name].name_field:
                 names[DIMENSIONS[name].name_field or name] = spec.name.label(f"n_{name}")
-        self.names = names
-        where: list[ColumnElement[bool]] = []
+        window: list[ColumnElement[bool]] = []
         if plan.start is not None:
-            where.append(orders.c.order_date >= plan.start)
+            window.append(orders.c.order_date >= plan.start)
         if plan.end is not None:
-            where.append(orders.c.order_date <= plan.end)
-        for name, values in plan.filters.items():
-            where.append(_filter_condition(name, sql.DIMENSION_SQL[name].value(dialect), values))
-        group_columns = [*self.dimensions.values(), *names.values()]
-        columns: list[ColumnElement] = [*group_columns, *self.parts.values()]
-        if plan.group_by:
+            window.append(orders.c.order_date <= plan.end)
+        filtered: list[tuple[str | None, ColumnElement[bool]]] = [
+            (name, _filter_condition(name, sql.DIMENSION_SQL[name].value(dialect), values))
+            for name, values in plan.filters.items()
+        ]
+        where = [*window, *(condition for _, condition in filtered)]
+        self.two_step = dialect == "duckdb" and "customers" not in part_names
+        if self.two_step:
+            conditions: list[tuple[str | None, ColumnElement[bool]]] = [(None, condition) for condition in window]
+            split = sql.pre_aggregated(plan.level, plan.group_by, part_names, source.needs, conditions + filtered)
+            clause, self.parts, where = split.clause, split.parts, []
+            self.dimensions = {name: sql.moved_to(value, split.moved) for name, value in self.dimensions.items()}
+            names = {name: sql.moved_to(value, split.moved) for name, value in names.items()}
+        self.names = names
+        keys = [sql.DIMENSION_SQL[name].key(dialect) for name in plan.group_by]
+        if self.two_step:
+            keys = [None if key is None else sql.moved_to(key, split.moved) for key in keys]
+        group_columns = [
+            *(key if key is not None else value for key, value in zip(keys, self.dimensions.values(), strict=True)),
+            *names.values(),
+        ]
+        columns: list[ColumnElement] = [*self.dimensions.values(), *names.values(), *self.parts.values()]
+        # The number of groups: a window over the groups on the row stores; DuckDB materialises such a window
+        # (millions of groups outgrew 1 GB), so there the groups are counted apart, only when the answer is cut.
+        self.count_apart = dialect == "duckdb" and bool(plan.group_by)
+        if plan.group_by and not self.count_apart:
             columns.append(func.count().over().label("total_groups"))
         statement: Select = select(*columns).select_from(clause).where(*where)
         if group_columns:
             statement = statement.group_by(*group_columns)
+        self.groups: Select = select(func.count()).select_from(statement.subquery("groups"))
         self.totals: Select = select(*self.parts.values()).select_from(clause).where(*where)
         order: list[Any] = []
         if plan.order_by in METRICS:
@@ -241,9 +261,10 @@ class Compiled:
         if order:
             statement = statement.order_by(*order)
         self.statement = statement.limit(plan.limit) if plan.group_by else statement
-        if dialect == "duckdb":
+        if dialect == "duckdb" and not self.two_step:
             self.statement = sql.on_copy(self.statement, plan.level)
             self.totals = sql.on_copy(self.totals, plan.level)
+            self.groups = sql.on_copy(self.groups, plan.level)
 
 
 def _parts_of(metric: Metric) -> list[str]:
@@ -360,6 +381,11 @@ def query_metrics(store: SqlStore, **arguments: object) -> dict[str, Any]:
         connection = reading.connection
         compiled = Compiled(plan, reading.dialect)
         fetched = [_plain(row._mapping) for row in connection.execute(compiled.statement)]
+        if compiled.count_apart and fetched:
+            cut = len(fetched) >= plan.limit
+            groups = int(connection.execute(compiled.groups).scalar_one()) if cut else len(fetched)
+            for row in fetched:
+                row["total_groups"] = groups
         every_group = plan.group_by and (not fetched or len(fetched) == int(fetched[0]["total_groups"]))
         if every_group and all(part in ADDITIVE_PARTS for part in compiled.parts):
             # Every group is here and each part adds up over groups: the totals are their sums (one scan, not two).

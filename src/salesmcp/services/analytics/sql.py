@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import (
     Date,
@@ -21,9 +22,10 @@ from sqlalchemy import (
     distinct,
     func,
     literal,
+    literal_column,
     select,
 )
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import ColumnElement, Label
 from sqlalchemy.sql.selectable import FromClause
 from sqlalchemy.sql.visitors import replacement_traverse
 
@@ -81,8 +83,14 @@ def _strftime(dialect: str, sqlite: str, postgresql: str, mysql: str) -> ColumnE
     if dialect == "mysql":
         return func.date_format(day, mysql)
     if dialect == "duckdb":
-        return func.strftime(day, sqlite)
+        return func.strftime(_truncated("year" if sqlite == "%Y" else "month", day), sqlite)
     return func.strftime(sqlite, day)
+
+
+def _truncated(unit: str, day: ColumnElement) -> ColumnElement:
+    """DuckDB's first day of the period (the unit written into the SQL, so that a SELECT of the formatted period
+    and its GROUP BY of the first day are seen to be the same expression)."""
+    return func.date_trunc(literal_column(f"'{unit}'"), day)
 
 
 def _sqlite_weekday(day: ColumnElement) -> ColumnElement:
@@ -96,7 +104,7 @@ def _week(dialect: str) -> ColumnElement:
     if dialect == "mysql":
         return func.date_format(o.c.order_date, "%x-W%v")
     if dialect == "duckdb":
-        return func.strftime(o.c.order_date, "%G-W%V")
+        return func.strftime(_truncated("week", o.c.order_date), "%G-W%V")
     thursday = func.date(o.c.order_date, cast(3 - _sqlite_weekday(o.c.order_date), String) + " days")
     number = (cast(func.strftime("%j", thursday), Integer) - 1) // 7 + 1
     return func.strftime("%Y", thursday) + "-W" + func.printf("%02d", number)
@@ -105,7 +113,10 @@ def _week(dialect: str) -> ColumnElement:
 def _quarter(dialect: str) -> ColumnElement:
     if dialect == "postgresql":
         return func.to_char(o.c.order_date, 'YYYY-"Q"Q')
-    if dialect in ("mysql", "duckdb"):
+    if dialect == "duckdb":
+        start = _truncated("quarter", o.c.order_date)
+        return func.concat(func.year(start), "-Q", func.quarter(start))
+    if dialect == "mysql":
         return func.concat(func.year(o.c.order_date), "-Q", func.quarter(o.c.order_date))
     month = cast(func.strftime("%m", o.c.order_date), Integer)
     return func.strftime("%Y", o.c.order_date) + "-Q" + cast((month + 2) // 3, String)
@@ -127,6 +138,14 @@ class DimensionSql:
     needs: frozenset[str] = frozenset()
     name: ColumnElement | None = None
     text: bool = False  # a stored text column
+    unit: str | None = None  # a period: on DuckDB grouped by the date truncated to it, formatted once per group
+
+    def key(self, dialect: str) -> ColumnElement | None:
+        """What to group by when it is not the value itself: on DuckDB a period's first day (a date groups far
+        faster than the text made from it for every row)."""
+        if dialect == "duckdb" and self.unit is not None:
+            return _truncated(self.unit, o.c.order_date)
+        return None
 
     def value(self, dialect: str) -> ColumnElement:
         """The value; on MySQL/MariaDB compared byte for byte, as SQLite and PostgreSQL do (their default
@@ -137,10 +156,10 @@ class DimensionSql:
 
 DIMENSION_SQL: dict[str, DimensionSql] = {
     "day": DimensionSql(lambda d: o.c.order_date),
-    "week": DimensionSql(_week),
-    "month": DimensionSql(lambda d: _strftime(d, "%Y-%m", "YYYY-MM", "%Y-%m")),
-    "quarter": DimensionSql(_quarter),
-    "year": DimensionSql(lambda d: _strftime(d, "%Y", "YYYY", "%Y")),
+    "week": DimensionSql(_week, unit="week"),
+    "month": DimensionSql(lambda d: _strftime(d, "%Y-%m", "YYYY-MM", "%Y-%m"), unit="month"),
+    "quarter": DimensionSql(_quarter, unit="quarter"),
+    "year": DimensionSql(lambda d: _strftime(d, "%Y", "YYYY", "%Y"), unit="year"),
     "weekday": DimensionSql(_weekday),
     "customer": DimensionSql(lambda d: c.c.custid, frozenset({"customers"}), c.c.name, text=True),
     "city": DimensionSql(lambda d: c.c.city, frozenset({"customers"}), text=True),
@@ -222,17 +241,97 @@ def _copy_columns(level: Level) -> dict[ColumnElement, ColumnElement]:
     return moved
 
 
-def cast_select(value: object) -> Select:
-    assert isinstance(value, Select)
-    return value
-
-
 def on_copy(statement: Select, level: Level) -> Select:
     """The statement with the database's columns replaced by the columnar copy's."""
-    moved = _copy_columns(level)
-    replaced = replacement_traverse(statement, {}, lambda element: moved.get(element))  # type: ignore[call-overload]
-    return cast_select(replaced)
+    replaced = moved_to(statement, _copy_columns(level))  # type: ignore[arg-type]
+    assert isinstance(replaced, Select)
+    return replaced
 
 
-def grouped(columns: list[ColumnElement], source: FromClause, where: list[ColumnElement]) -> Select:
-    return select(*columns).select_from(source).where(*where)
+TRUNCATED = ("week", "month", "quarter", "year")  # grouped alone, summed per week … year rather than per day
+DATED = ("day", "week", "month", "quarter", "year", "weekday")
+
+
+@dataclass
+class PreAggregated:
+    """A question on the copy in two steps: its parts summed per key of integers and dates (the date, truncated
+    when one period is asked for; the customer; the product; status, method, carrier when asked for) — the bulk
+    of the work, on the columns DuckDB groups fastest — then the small tables joined to the groups left, and the
+    dimensions formatted over those (grouping 25M lines by product id, then naming 20,000 products, is about 4x
+    faster than grouping the lines by name)."""
+
+    clause: FromClause
+    parts: dict[str, Label[Any]]
+    moved: dict[ColumnElement, ColumnElement]
+
+
+def pre_aggregated(
+    level: Level,
+    dimensions: list[str],
+    part_names: list[str],
+    needs: set[str],
+    conditions: list[tuple[str | None, ColumnElement[bool]]],
+) -> PreAggregated:
+    """Only for parts that add up over groups (``customers``, a distinct count, does not). ``conditions``: the
+    window (dimension None) and each filter (its dimension), on the database's columns; all are applied before
+    the first step, a filter on a customer's or product's field as the set of their ids."""
+    base = copy_lines if level == ITEM else copy_orders
+    needs = {table for name in dimensions for table in DIMENSION_SQL[name].needs} | (needs & {"firsts"})
+    inner_source = From(level, needs & {"firsts"}, dialect="duckdb")
+    inner_from = inner_source.clause()
+    keys: dict[str, ColumnElement] = {}
+    dated = sorted({name for name in dimensions if name in DATED})
+    if dated:
+        unit = dated[0] if len(dated) == 1 and dated[0] in TRUNCATED else None
+        keys["order_date"] = _truncated(unit, base.c.order_date) if unit else base.c.order_date
+    if "customers" in needs:
+        keys["customer_id"] = base.c.customer_id
+    if "products" in needs:
+        keys["product_id"] = copy_lines.c.product_id
+    for dimension, column in (("status", "status"), ("payment_method", "method"), ("carrier", "carrier")):
+        if dimension in dimensions:
+            keys[column] = base.c[column]
+    parts = [
+        on_copy_element(PARTS[name].build("duckdb", inner_source.firsts), level).label(name) for name in part_names
+    ]
+    inner = (
+        select(*(key.label(name) for name, key in keys.items()), *parts)
+        .select_from(inner_from)
+        .where(*(_before_grouping(name, condition, base, level) for name, condition in conditions))
+        .group_by(*keys.values())
+        .subquery("g")
+    )
+    outer: FromClause = inner
+    if "customer_id" in keys:
+        outer = outer.join(c, c.c.id == inner.c.customer_id)
+    if "product_id" in keys:
+        outer = outer.join(p, p.c.id == inner.c.product_id)
+    sources = {"order_date": o.c.order_date, "status": o.c.status, "method": pay.c.method, "carrier": s.c.carrier,
+               "customer_id": o.c.customer_id, "product_id": i.c.product_id}  # fmt: skip
+    moved: dict[ColumnElement, ColumnElement] = {sources[name]: inner.c[name] for name in keys}
+    return PreAggregated(outer, {name: func.sum(inner.c[name]).label(name) for name in part_names}, moved)
+
+
+def _before_grouping(
+    dimension: str | None, condition: ColumnElement[bool], base: FromClause, level: Level
+) -> ColumnElement[bool]:
+    tables = DIMENSION_SQL[dimension].needs if dimension is not None else frozenset()
+    if "customers" in tables:
+        return base.c.customer_id.in_(select(c.c.id).where(condition))
+    if "products" in tables:
+        return copy_lines.c.product_id.in_(select(p.c.id).where(condition))
+    return on_copy_element(condition, level)
+
+
+def on_copy_element(element: ColumnElement, level: Level) -> ColumnElement:
+    return moved_to(element, _copy_columns(level))
+
+
+def moved_to(element: ColumnElement, moved: dict[ColumnElement, ColumnElement]) -> ColumnElement:
+    """The element with the given columns replaced."""
+
+    def replace(found: Any) -> Any:
+        return moved.get(found)
+
+    traverse: Any = replacement_traverse  # its overloads do not cover a plain ColumnElement
+    return traverse(element, {}, replace)
