@@ -28,8 +28,7 @@ import importlib.util
 import json
 import logging
 import os
-import subprocess
-import sys
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -37,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy
 from sqlalchemy import Column, Connection, Engine, MetaData, Table, create_engine, select
 from sqlalchemy.engine import URL, make_url
 
@@ -81,9 +81,10 @@ copy_first_orders = Table(  # each customer's first counted order (by date, then
 )
 WHOLE = ("customers", "products")  # copied whole at every sync
 APPENDED = ("orders", "order_items", "payments", "shipments")  # salesmcp only appends to these (or empties them)
-EXTENSIONS = {"sqlite": "sqlite_scanner", "postgresql": "postgres_scanner", "mysql": "mysql_scanner"}
+EXTENSIONS = {"postgresql": "postgres_scanner", "mysql": "mysql_scanner"}  # SQLite: see _stage_sqlite
 LAYOUT = 2  # the copy's tables as this version lays them out: a copy made by another version is made again
 INLINE_BUILD_ORDERS = 200_000  # a database up to this many orders is copied while the question waits
+STAGING_CHUNK = 100_000  # rows read from a SQLite file at a time
 
 
 @dataclass(frozen=True)
@@ -415,27 +416,39 @@ class Replica:
             return f"SELECT i.*, {carried} FROM ({rows}) i LEFT JOIN orders o ON o.id = i.order_id"
         return rows
 
-    def _stage_sqlite(self, staging: Path, appends: dict[str, int] | None) -> None:
-        """The rows to copy, read out of the SQLite file by another process into a DuckDB file.
+    def _stage_sqlite(self, raw: Any, staging: Path, appends: dict[str, int] | None) -> None:
+        """The rows to copy, read out of the SQLite file with Python's own SQLite (one read transaction: one
+        snapshot of every table) into a scratch DuckDB file attached as ``src``, in chunks (memory stays flat).
 
-        DuckDB's sqlite extension carries a SQLite library of its own: two SQLite libraries in one process
-        do not see each other's POSIX locks, and the extension closing the file released this process's
-        locks and checkpointed the WAL from under Python's connections (a generation worker then wrote to a
-        file the server no longer read). In a process of its own it is one more reader, as SQLite expects.
+        Not with DuckDB's sqlite extension: it carries a SQLite library of its own, and two SQLite libraries in
+        one process do not see each other's POSIX locks — the extension closing the file released this
+        process's locks and removed the WAL from under our connections (a generation worker then wrote to a
+        file the server no longer read). It also reads a range of ids by scanning the whole table.
         """
-        wanted = {
-            name: "" if appends is None or name in WHOLE else f" WHERE id > {int(appends[name])}"
-            for name in COLUMNS
-            if appends is None or name in WHOLE or name in appends
-        }
         staging.unlink(missing_ok=True)
-        source = str(Path(self.url.database or "").resolve())
-        config = {key: value for key, value in self._config().items() if key != "temp_directory"}
-        command = [sys.executable, "-m", "salesmcp.store.replica", source, staging.as_posix(), json.dumps(wanted),
-                   json.dumps(config)]  # fmt: skip
-        done = subprocess.run(command, capture_output=True, text=True, timeout=3600, check=False)
-        if done.returncode != 0:
-            raise RuntimeError(f"reading the SQLite file failed: {done.stderr.strip()[-500:]}")
+        raw.execute(f"ATTACH {_sql_text(staging.as_posix())} AS src")
+        connection = sqlite3.connect(Path(self.url.database or "").resolve().as_uri() + "?mode=ro", uri=True)
+        try:
+            connection.execute("BEGIN")
+            for name, kinds in COLUMNS.items():
+                if not (appends is None or name in WHOLE or name in appends):
+                    continue
+                columns = ", ".join(f"{column} {kind}" for column, kind in kinds.items())
+                raw.execute(f"CREATE TABLE src.{name} ({columns})")
+                where = "" if appends is None or name in WHOLE else f" WHERE id > {int(appends[name])}"
+                cursor = connection.execute(f"SELECT {', '.join(kinds)} FROM {name}{where}")
+                casts = ", ".join(f"CAST(c{index} AS {kind})" for index, kind in enumerate(kinds.values()))
+                while rows := cursor.fetchmany(STAGING_CHUNK):
+                    columns_of_chunk = zip(*rows, strict=True)
+                    chunk = {
+                        f"c{index}": numpy.array(values, dtype=object) for index, values in enumerate(columns_of_chunk)
+                    }
+                    raw.register("chunk", chunk)
+                    raw.execute(f"INSERT INTO src.{name} SELECT {casts} FROM chunk")
+                    raw.unregister("chunk")
+        finally:
+            connection.close()
+        raw.execute("DETACH src")
 
     def _copy(self, signal: object, appends: dict[str, int] | None, facts: dict[str, Any]) -> None:
         """One DuckDB transaction: the whole tables (appends None) or the small ones and the new rows."""
@@ -444,7 +457,7 @@ class Replica:
         staging = self.path.with_name(f"{self.path.stem}-staging-{os.getpid()}.duckdb")
         try:
             if self.backend == "sqlite":
-                self._stage_sqlite(staging, appends)
+                self._stage_sqlite(raw, staging, appends)
                 raw.execute(f"ATTACH {_sql_text(staging.as_posix())} AS src (READ_ONLY)")
             else:
                 raw.execute(f"LOAD {EXTENSIONS[self.backend]}")
@@ -527,20 +540,6 @@ def _carry_late_children(raw: Any, appends: dict[str, int], previous: dict[str, 
             )
 
 
-def _stage(source: str, staging: str, wanted: dict[str, str], config: dict[str, Any]) -> None:
-    """In a process of its own: the wanted rows of each table of the SQLite file, in the copy's types."""
-    import duckdb
-
-    connection = duckdb.connect(staging, config=config)
-    connection.execute("LOAD sqlite_scanner")
-    connection.execute(f"ATTACH {_sql_text(source)} AS src (TYPE sqlite, READ_ONLY)")
-    for name, where in wanted.items():
-        columns = ", ".join(f"CAST({column} AS {kind}) AS {column}" for column, kind in COLUMNS[name].items())
-        connection.execute(f"CREATE TABLE {name} AS SELECT {columns} FROM src.{name}{where}")
-    connection.execute("DETACH src")
-    connection.close()
-
-
 def _sql_text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
@@ -551,7 +550,3 @@ def open_replica(source: Engine, folder: Path, memory_limit: str) -> Replica | N
     if not supported(url):
         return None
     return Replica(source, folder, memory_limit)
-
-
-if __name__ == "__main__":  # python -m salesmcp.store.replica SOURCE STAGING WANTED CONFIG (see _stage_sqlite)
-    _stage(sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), json.loads(sys.argv[4]))
