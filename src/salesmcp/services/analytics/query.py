@@ -10,6 +10,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import Select, func, or_, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import ColumnElement
 
 from salesmcp.dates import check_period, parse_optional_date
@@ -197,7 +198,7 @@ def _filter_condition(name: str, expression: ColumnElement, values: list[str | N
 class Compiled:
     """The SELECT of a plan on one dialect: one row per group, with every part and the number of groups."""
 
-    def __init__(self, plan: Plan, dialect: str) -> None:
+    def __init__(self, plan: Plan, dialect: str, count_apart: bool = False) -> None:
         source = sql.From(plan.level, dialect=dialect)
         for name in [*plan.group_by, *plan.filters]:
             source.needs |= sql.DIMENSION_SQL[name].needs
@@ -239,9 +240,9 @@ class Compiled:
             *names.values(),
         ]
         columns: list[ColumnElement] = [*self.dimensions.values(), *names.values(), *self.parts.values()]
-        # The number of groups: a window over the groups on the row stores; DuckDB materialises such a window
-        # (millions of groups outgrew 1 GB), so there the groups are counted apart, only when the answer is cut.
-        self.count_apart = dialect == "duckdb" and bool(plan.group_by)
+        # The number of groups: a window over the groups (one pass). DuckDB holds such a window in memory, and
+        # millions of groups outgrew 1 GB: then the groups are counted apart, when the answer is cut.
+        self.count_apart = count_apart and bool(plan.group_by)
         if plan.group_by and not self.count_apart:
             columns.append(func.count().over().label("total_groups"))
         statement: Select = select(*columns).select_from(clause).where(*where)
@@ -380,7 +381,14 @@ def query_metrics(store: SqlStore, **arguments: object) -> dict[str, Any]:
     with store.analytic_reading() as reading:
         connection = reading.connection
         compiled = Compiled(plan, reading.dialect)
-        fetched = [_plain(row._mapping) for row in connection.execute(compiled.statement)]
+        try:
+            fetched = [_plain(row._mapping) for row in connection.execute(compiled.statement)]
+        except DBAPIError as exc:
+            if reading.dialect != "duckdb" or "out of memory" not in str(exc.orig).lower():
+                raise
+            connection.rollback()
+            compiled = Compiled(plan, reading.dialect, count_apart=True)
+            fetched = [_plain(row._mapping) for row in connection.execute(compiled.statement)]
         if compiled.count_apart and fetched:
             cut = len(fetched) >= plan.limit
             groups = int(connection.execute(compiled.groups).scalar_one()) if cut else len(fetched)

@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 
 from salesmcp.errors import InvalidInput
 from salesmcp.services.analytics import DEFAULT_LIMIT, dimension_values, query_metrics
+from salesmcp.services.analytics.query import Compiled, Plan
 from salesmcp.store.replica import Replica
 from salesmcp.store.schema import customers, order_items, orders, payments, products, shipments
 from salesmcp.store.sql_store import SqlStore
@@ -307,3 +308,18 @@ def test_explain_change_adds_up_to_the_change_to_the_cent_and_names_the_biggest_
     with pytest.raises(InvalidInput) as refused:
         explain_change(store, "average_order_value", "2026-01-01", "2026-03-31", "previous_year", "city")
     assert refused.value.field == "metric"
+
+
+def test_groups_counted_apart_give_the_same_answer_as_the_window(store: SqlStore) -> None:
+    """DuckDB holds a window over the groups in memory: with millions of groups the copy counts them apart."""
+    plan = Plan(metrics=["revenue", "orders"], group_by=["customer", "month"], order_by="-revenue", limit=7)
+    with store.analytic_reading() as reading:
+        answers = []
+        for apart in (False, True):
+            compiled = Compiled(plan, reading.dialect, count_apart=apart)
+            rows = [dict(row._mapping) for row in reading.connection.execute(compiled.statement)]
+            groups = reading.connection.execute(compiled.groups).scalar_one()
+            answers.append(([{k: v for k, v in row.items() if k != "total_groups"} for row in rows], groups))
+            if not apart:
+                assert all(row["total_groups"] == groups for row in rows)
+    assert answers[0] == answers[1] and len(answers[0][0]) == 7 and answers[0][1] > 7
