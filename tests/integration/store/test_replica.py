@@ -183,3 +183,19 @@ def test_a_copy_laid_out_by_another_version_is_made_again(copied: SqlStore) -> N
         assert asked(SqlStore(copied.engine, again)) == (*counted(copied), "duckdb")
     finally:
         again.close()
+
+
+def test_a_large_database_is_answered_by_itself_while_its_copy_is_made_in_the_background(
+    database: SqlStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    generate(database, rows=300, seed=5)
+    monkeypatch.setattr(replica_module, "INLINE_BUILD_ORDERS", 0)  # every database counts as large
+    replica = Replica(database.engine, tmp_path / "copies")
+    store = SqlStore(database.engine, replica)
+    try:
+        assert asked(store) == (*counted(store), database.engine.dialect.name)
+        assert replica._building is not None
+        replica._building.join(timeout=120)
+        assert asked(store) == (*counted(store), "duckdb")
+    finally:
+        replica.close()
