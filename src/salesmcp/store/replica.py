@@ -365,8 +365,34 @@ class Replica:
             ):
                 return self._start_build(signal, wait=facts["orders_estimate"] <= INLINE_BUILD_ORDERS)
             plan[name] = largest
-        self._copy(signal, appends=plan, facts=facts)
+        small = self._small_fingerprints()
+        whole = {name for name in WHOLE if self._changed(name, small, state)}
+        self._copy(signal, appends=plan, facts=facts, whole=whole, small=small)
         return True
+
+    def _small_fingerprints(self) -> dict[str, list[str]]:
+        """Customers and products in two numbers each, on the servers: the count and a checksum of the columns
+        the copy holds (any change to any of them moves it). Their change signal is the whole server's, which
+        other databases' writes move too; this keeps those from costing a copy of every customer. A SQLite
+        file's signal is its own: there they are copied whenever it moved (empty lists)."""
+        if self.backend == "sqlite":
+            return {name: [] for name in WHOLE}
+        found: dict[str, list[str]] = {}
+        with self.source.connect() as connection:
+            for name in WHOLE:
+                columns = ", ".join(COLUMNS[name])
+                if self.backend == "postgresql":
+                    checksum = f"coalesce(sum(hashtextextended(concat_ws('|', {columns}), 0)), 0)"
+                else:
+                    checksum = f"coalesce(bit_xor(crc32(concat_ws('|', {columns}))), 0)"
+                row = connection.exec_driver_sql(f"SELECT count(*), {checksum} FROM {name}").one()
+                found[name] = [str(value) for value in row]
+        return found
+
+    @staticmethod
+    def _changed(name: str, small: dict[str, list[str]], state: dict[str, Any]) -> bool:
+        """Whether a small table may have changed since the last sync (always, without a fingerprint)."""
+        return not small[name] or small[name] != (state.get("small") or {}).get(name)
 
     def _run_kept(self, run: list[Any] | None) -> bool:
         """The run the copy last saw is still there (a reset empties the runs too)."""
@@ -419,7 +445,7 @@ class Replica:
             return f"SELECT i.*, {carried} FROM ({rows}) i LEFT JOIN orders o ON o.id = i.order_id"
         return rows
 
-    def _stage_sqlite(self, raw: Any, staging: Path, appends: dict[str, int] | None) -> None:
+    def _stage_sqlite(self, raw: Any, staging: Path, appends: dict[str, int] | None, whole: set[str]) -> None:
         """The rows to copy, read out of the SQLite file with Python's own SQLite (one read transaction: one
         snapshot of every table) into a scratch DuckDB file attached as ``src``, in chunks (memory stays flat).
 
@@ -434,11 +460,11 @@ class Replica:
         try:
             connection.execute("BEGIN")
             for name, kinds in COLUMNS.items():
-                if not (appends is None or name in WHOLE or name in appends):
+                if not (appends is None or name in whole or name in appends):
                     continue
                 columns = ", ".join(f"{column} {kind}" for column, kind in kinds.items())
                 raw.execute(f"CREATE TABLE src.{name} ({columns})")
-                where = "" if appends is None or name in WHOLE else f" WHERE id > {int(appends[name])}"
+                where = "" if appends is None or name in whole else f" WHERE id > {int(appends[name])}"
                 cursor = connection.execute(f"SELECT {', '.join(kinds)} FROM {name}{where}")
                 casts = ", ".join(f"CAST(c{index} AS {kind})" for index, kind in enumerate(kinds.values()))
                 while rows := cursor.fetchmany(STAGING_CHUNK):
@@ -453,14 +479,25 @@ class Replica:
             connection.close()
         raw.execute("DETACH src")
 
-    def _copy(self, signal: object, appends: dict[str, int] | None, facts: dict[str, Any]) -> None:
+    def _copy(
+        self,
+        signal: object,
+        appends: dict[str, int] | None,
+        facts: dict[str, Any],
+        whole: set[str] | None = None,
+        small: dict[str, list[str]] | None = None,
+    ) -> None:
         """One DuckDB transaction: the whole tables (appends None) or the small ones and the new rows."""
         started = time.perf_counter()
+        whole = set(WHOLE) if whole is None else whole
+        small = self._small_fingerprints() if small is None else small
         raw = self._raw()
         staging = self.path.with_name(f"{self.path.stem}-staging-{os.getpid()}.duckdb")
         try:
-            if self.backend == "sqlite":
-                self._stage_sqlite(raw, staging, appends)
+            if appends == {} and not whole:  # the signal moved, the data did not: only the state is written
+                raw.execute("ATTACH ':memory:' AS src")
+            elif self.backend == "sqlite":
+                self._stage_sqlite(raw, staging, appends, whole)
                 raw.execute(f"ATTACH {_sql_text(staging.as_posix())} AS src (READ_ONLY)")
             else:
                 raw.execute(f"LOAD {EXTENSIONS[self.backend]}")
@@ -471,7 +508,7 @@ class Replica:
                 previous = self._state().get("tables") or {}
                 tables: dict[str, dict[str, Any]] = {}
                 for name in COLUMNS:
-                    if appends is None or name in WHOLE:
+                    if appends is None or name in whole:
                         raw.execute(f"CREATE OR REPLACE TABLE {name} AS {self._select(name)}")
                     elif name in appends:
                         raw.execute(f"INSERT INTO {name} {self._select(name, f' WHERE id > {appends[name]}')}")
@@ -493,7 +530,7 @@ class Replica:
                         raw.execute(f"INSERT INTO first_orders {only}")
                 now = dt.datetime.now(dt.UTC).replace(microsecond=0)
                 state = {"signal": signal, "synced_at": now.isoformat(), "tables": tables, "run": facts["run"],
-                         "layout": LAYOUT}  # fmt: skip
+                         "layout": LAYOUT, "small": small}  # fmt: skip
                 for key, value in state.items():
                     raw.execute("INSERT OR REPLACE INTO replica_state VALUES (?, ?)", [key, json.dumps(value)])
                 raw.execute("COMMIT")
