@@ -6,6 +6,7 @@ import csv
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -66,9 +67,21 @@ def query(
 ) -> None:
     """Ask the data with governed metrics (see `list_metrics`, docs/analytics.md): --format json prints
     exactly what POST /analytics/query answers."""
+    _, store = open_database(database_url)
+    if store.replica is not None:
+        store.replica.background = False  # a command waits for the copy (kept for the next one), whatever the size
+    try:
+        _ask(store, metrics, group_by, filters, start_date, end_date, order_by, limit, compare, fmt, chart_file,
+             show_sql)  # fmt: skip
+    finally:
+        store.close()
+
+
+def _ask(store: Any, metrics: tuple[str, ...], group_by: tuple[str, ...], filters: tuple[str, ...],
+         start_date: str | None, end_date: str | None, order_by: str | None, limit: int | None, compare: str | None,
+         fmt: str, chart_file: Path | None, show_sql: bool) -> None:  # fmt: skip
     from salesmcp.services import analytics
 
-    _, store = open_database(database_url)
     answer = analytics.query_metrics(
         store, metrics=list(metrics), group_by=list(group_by), filters=_filters(filters) or None,
         start_date=start_date, end_date=end_date, order_by=order_by, limit=limit, compare=compare, show_sql=show_sql,

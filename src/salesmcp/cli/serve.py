@@ -196,7 +196,10 @@ def mcp_stdio(database_url: str | None) -> None:
     settings, store = open_database(database_url)
     if store.replica is not None:
         store.replica.warm()  # the columnar copy is made (or caught up) before the first question
-    build_server(store, name="salesmcp", log_level=settings.log_level, customers=store, settings=settings).run()
+    try:
+        build_server(store, name="salesmcp", log_level=settings.log_level, customers=store, settings=settings).run()
+    finally:
+        store.close()
 
 
 @click.command("migrate")

@@ -167,8 +167,12 @@ class Replica:
         self._lock = threading.Lock()
         self._cursor_lock = threading.Lock()
         self._anchor: Any = None
+        self._working: Any = None  # the DuckDB connection a sync is using (interrupted when the process stops)
         self._building: threading.Thread | None = None
+        self._warming: threading.Thread | None = None
+        self._closing = False
         self._opened = False
+        self.background = True  # a large database's first copy is made in the background (False: while asked)
 
     def _ensure_open(self) -> None:
         """Open the file at the first question (a store that is never asked one creates nothing)."""
@@ -241,9 +245,16 @@ class Replica:
         return {key: json.loads(value) for key, value in rows}
 
     def close(self) -> None:
-        building = self._building
-        if building is not None:
-            building.join(timeout=60)
+        """Stop a sync under way (DuckDB rolls it back) and release the file: a process that ends while a
+        thread is inside DuckDB is aborted by the C++ runtime."""
+        self._closing = True
+        working = self._working
+        if working is not None:
+            with contextlib.suppress(Exception):
+                working.interrupt()
+        for thread in (self._building, self._warming):
+            if thread is not None:
+                thread.join(timeout=60)
         if self.engine is not None:
             self.engine.dispose()
             self.engine = None
@@ -319,9 +330,12 @@ class Replica:
                 with self.reading():
                     pass
             except Exception as exc:  # the first question will say it again
+                if self._closing:
+                    return
                 log.warning("the analytic copy could not be prepared (%s: %s)", type(exc).__name__, exc)
 
-        threading.Thread(target=catch_up, name="analytic-copy-warm", daemon=True).start()
+        self._warming = threading.Thread(target=catch_up, name="analytic-copy-warm", daemon=True)
+        self._warming.start()
 
     def refresh(self, wait: bool = True) -> None:
         """Rebuild the copy from scratch (``salesmcp`` does so when the copy cannot follow by appending)."""
@@ -353,7 +367,7 @@ class Replica:
         facts = self._source_facts()
         copied = state.get("tables")
         if copied is None or state.get("layout") != LAYOUT or not self._run_kept(state.get("run")):
-            return self._start_build(signal, wait=facts["orders_estimate"] <= INLINE_BUILD_ORDERS)
+            return self._start_build(signal, wait=self._waits(facts))
         plan: dict[str, int] = {}
         counts = self._source_counts([name for name in APPENDED if facts[name] != copied[name]["max"]])
         for name, count in counts.items():
@@ -363,7 +377,7 @@ class Replica:
                 or facts[name] < largest
                 or count - copied[name]["count"] != self._newer(name, largest)
             ):
-                return self._start_build(signal, wait=facts["orders_estimate"] <= INLINE_BUILD_ORDERS)
+                return self._start_build(signal, wait=self._waits(facts))
             plan[name] = largest
         small = self._small_fingerprints()
         whole = {name for name in WHOLE if self._changed(name, small, state)}
@@ -393,6 +407,9 @@ class Replica:
     def _changed(name: str, small: dict[str, list[str]], state: dict[str, Any]) -> bool:
         """Whether a small table may have changed since the last sync (always, without a fingerprint)."""
         return not small[name] or small[name] != (state.get("small") or {}).get(name)
+
+    def _waits(self, facts: dict[str, Any]) -> bool:
+        return not self.background or facts["orders_estimate"] <= INLINE_BUILD_ORDERS
 
     def _run_kept(self, run: list[Any] | None) -> bool:
         """The run the copy last saw is still there (a reset empties the runs too)."""
@@ -430,6 +447,8 @@ class Replica:
         except Exception as exc:
             if isinstance(exc, NotCopyable):
                 self.broken = str(exc)
+            if self._closing:
+                return
             log.warning("the analytic copy could not be rebuilt (%s: %s)", type(exc).__name__, exc)
 
     def _select(self, name: str, where: str = "") -> str:
@@ -457,6 +476,7 @@ class Replica:
         staging.unlink(missing_ok=True)
         raw.execute(f"ATTACH {_sql_text(staging.as_posix())} AS src")
         connection = sqlite3.connect(Path(self.url.database or "").resolve().as_uri() + "?mode=ro", uri=True)
+        raw.execute("BEGIN TRANSACTION")  # one commit (one sync to disk) for all the chunks, not one per chunk
         try:
             connection.execute("BEGIN")
             for name, kinds in COLUMNS.items():
@@ -468,6 +488,8 @@ class Replica:
                 cursor = connection.execute(f"SELECT {', '.join(kinds)} FROM {name}{where}")
                 casts = ", ".join(f"CAST(c{index} AS {kind})" for index, kind in enumerate(kinds.values()))
                 while rows := cursor.fetchmany(STAGING_CHUNK):
+                    if self._closing:
+                        raise RuntimeError("the process is stopping")
                     values = zip(*rows, strict=True)
                     types = [_NUMPY.get(kind, object) for kind in kinds.values()]
                     chunk: dict[str, Any] = {f"c{index}": numpy.array(column, dtype=kind)
@@ -475,6 +497,10 @@ class Replica:
                     raw.register("chunk", chunk)
                     raw.execute(f"INSERT INTO src.{name} SELECT {casts} FROM chunk")
                     raw.unregister("chunk")
+            raw.execute("COMMIT")
+        except BaseException:
+            raw.execute("ROLLBACK")
+            raise
         finally:
             connection.close()
         raw.execute("DETACH src")
@@ -491,7 +517,10 @@ class Replica:
         started = time.perf_counter()
         whole = set(WHOLE) if whole is None else whole
         small = self._small_fingerprints() if small is None else small
+        if self._closing:
+            raise RuntimeError("the process is stopping")
         raw = self._raw()
+        self._working = raw
         staging = self.path.with_name(f"{self.path.stem}-staging-{os.getpid()}.duckdb")
         try:
             if appends == {} and not whole:  # the signal moved, the data did not: only the state is written
@@ -542,10 +571,11 @@ class Replica:
                 with contextlib.suppress(Exception):
                     raw.execute("DETACH src")
         finally:
+            self._working = None
             raw.close()
             staging.unlink(missing_ok=True)
         self.synced_signal, self.synced_at = signal, now
-        log.info("analytic copy %s in %.2f s", "rebuilt" if appends is None else "brought up to date",
+        log.debug("analytic copy %s in %.2f s", "rebuilt" if appends is None else "brought up to date",
                  time.perf_counter() - started)  # fmt: skip
 
 

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, String, cast, func, or_, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -460,8 +460,12 @@ def _values(reading: Reading, dimension: str, search: str | None, count: int) ->
     orders_count = func.count(func.distinct(orders.c.id)) if level == ITEM else func.count()
     columns: list[ColumnElement] = [value, orders_count.label("orders"), func.count().over().label("total")]
     statement = select(*columns).select_from(source.clause()).group_by(value)
-    if search:
-        statement = statement.where(func.lower(spec.value(dialect)).contains(search.strip().lower(), autoescape=True))
+    if search and dimension == "weekday":  # the days are numbers in the SQL: match their names here
+        wanted = [index for index, day in enumerate(WEEKDAYS) if search.strip().lower() in day.lower()]
+        statement = statement.where(spec.value(dialect).in_(wanted))
+    elif search:
+        text = cast(spec.value(dialect), String)  # a day is a DATE: searched as its text
+        statement = statement.where(func.lower(text).contains(search.strip().lower(), autoescape=True))
     statement = statement.order_by(orders_count.desc(), value).limit(count)
     if dialect == "duckdb":
         statement = sql.on_copy(statement, level)

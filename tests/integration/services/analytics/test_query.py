@@ -323,3 +323,14 @@ def test_groups_counted_apart_give_the_same_answer_as_the_window(store: SqlStore
             if not apart:
                 assert all(row["total_groups"] == groups for row in rows)
     assert answers[0] == answers[1] and len(answers[0][0]) == 7 and answers[0][1] > 7
+
+
+def test_dimension_values_search_days_as_text_and_weekdays_by_name(store: SqlStore) -> None:
+    raw = Raw(store)
+    days = dimension_values(store, "day", search="2026-03-1", limit=1000)
+    expected = {
+        _day(o.order_date).isoformat() for o in raw.orders if _day(o.order_date).isoformat().startswith("2026-03-1")
+    }
+    assert {entry["value"] for entry in days["values"]} == expected and days["total_values"] == len(expected)
+    assert [entry["value"] for entry in dimension_values(store, "weekday", search="MON")["values"]] == ["Monday"]
+    assert dimension_values(store, "weekday", search="0")["values"] == []
