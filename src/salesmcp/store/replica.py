@@ -29,6 +29,8 @@ import json
 import logging
 import os
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -474,6 +476,9 @@ class Replica:
         file the server no longer read). It also reads a range of ids by scanning the whole table.
         """
         staging.unlink(missing_ok=True)
+        if appends is None:  # a whole copy: DuckDB's scanner, fastest, in a process of its own (no second library here)
+            self._stage_sqlite_apart(staging)
+            return
         raw.execute(f"ATTACH {_sql_text(staging.as_posix())} AS src")
         connection = sqlite3.connect(Path(self.url.database or "").resolve().as_uri() + "?mode=ro", uri=True)
         raw.execute("BEGIN TRANSACTION")  # one commit (one sync to disk) for all the chunks, not one per chunk
@@ -504,6 +509,30 @@ class Replica:
         finally:
             connection.close()
         raw.execute("DETACH src")
+
+    def _stage_sqlite_apart(self, staging: Path) -> None:
+        """Every table of the SQLite file read by DuckDB's sqlite extension in a child process, into ``staging``:
+        about four times faster than through Python for a whole copy; a child costs a second to start, so the
+        small syncs stay in this process."""
+        source = Path(self.url.database or "").resolve().as_posix()
+        selects = {}
+        for name, kinds in COLUMNS.items():
+            columns = ", ".join(f"CAST({column} AS {kind}) AS {column}" for column, kind in kinds.items())
+            selects[name] = f"SELECT {columns} FROM src.{name}"
+        config = {key: value for key, value in self._config().items() if key != "temp_directory"}
+        attach = f"ATTACH {_sql_text(source)} AS src (TYPE sqlite, READ_ONLY)"
+        command = [
+            sys.executable,
+            "-c",
+            _STAGE_SCRIPT,
+            staging.as_posix(),
+            attach,
+            json.dumps(selects),
+            json.dumps(config),
+        ]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=3600, check=False)
+        if done.returncode != 0:
+            raise RuntimeError(f"reading the SQLite file failed: {done.stderr.strip()[-500:]}")
 
     def _copy(
         self,
@@ -578,6 +607,21 @@ class Replica:
         log.debug("analytic copy %s in %.2f s", "rebuilt" if appends is None else "brought up to date",
                  time.perf_counter() - started)  # fmt: skip
 
+
+_STAGE_SCRIPT = """
+import json, sys
+import duckdb
+staging, attach, selects, config = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), json.loads(sys.argv[4])
+connection = duckdb.connect(staging, config=config)
+connection.execute("LOAD sqlite_scanner")
+connection.execute(attach)
+connection.execute("BEGIN TRANSACTION")
+for name, select in selects.items():
+    connection.execute(f"CREATE TABLE {name} AS {select}")
+connection.execute("COMMIT")
+connection.execute("DETACH src")
+connection.close()
+"""
 
 FIRST_ORDERS = (
     "SELECT customer_id, arg_min(id, (order_date, id)) AS order_id FROM orders WHERE status != 'CANCELLED' "
