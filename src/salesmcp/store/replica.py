@@ -467,29 +467,36 @@ class Replica:
         return rows
 
     def _stage_sqlite(self, raw: Any, staging: Path, appends: dict[str, int] | None, whole: set[str]) -> None:
-        """The rows to copy, read out of the SQLite file with Python's own SQLite (one read transaction: one
-        snapshot of every table) into a scratch DuckDB file attached as ``src``, in chunks (memory stays flat).
+        """The rows to copy, from the SQLite file into a scratch DuckDB file later attached as ``src``: the new
+        rows of the appended tables with Python's own SQLite (through the rowid), whole tables by DuckDB's
+        scanner in a child process.
 
-        Not with DuckDB's sqlite extension: it carries a SQLite library of its own, and two SQLite libraries in
-        one process do not see each other's POSIX locks — the extension closing the file released this
-        process's locks and removed the WAL from under our connections (a generation worker then wrote to a
-        file the server no longer read). It also reads a range of ids by scanning the whole table.
+        Never DuckDB's sqlite extension in this process: it carries a SQLite library of its own, and two SQLite
+        libraries in one process do not see each other's POSIX locks — the extension closing the file released
+        this process's locks and removed the WAL from under our connections (a generation worker then wrote to
+        a file the server no longer read). It also reads a range of ids by scanning the whole table.
         """
         staging.unlink(missing_ok=True)
-        if appends is None:  # a whole copy: DuckDB's scanner, fastest, in a process of its own (no second library here)
-            self._stage_sqlite_apart(staging)
-            return
+        whole_tables = list(COLUMNS) if appends is None else [name for name in COLUMNS if name in whole]
+        if appends:  # the new rows first (through the rowid), the whole tables after: customers at least as new
+            self._stage_sqlite_rows(raw, staging, appends)
+        if whole_tables:  # whole tables: DuckDB's scanner, fastest, in a process of its own (no second library here)
+            self._stage_sqlite_apart(staging, whole_tables)
+
+    def _stage_sqlite_rows(self, raw: Any, staging: Path, appends: dict[str, int]) -> None:
+        """The rows past the copy's largest ids, read with Python's own SQLite in one read transaction and
+        chunks (memory stays flat)."""
         raw.execute(f"ATTACH {_sql_text(staging.as_posix())} AS src")
         connection = sqlite3.connect(Path(self.url.database or "").resolve().as_uri() + "?mode=ro", uri=True)
         raw.execute("BEGIN TRANSACTION")  # one commit (one sync to disk) for all the chunks, not one per chunk
         try:
             connection.execute("BEGIN")
             for name, kinds in COLUMNS.items():
-                if not (appends is None or name in whole or name in appends):
+                if name not in appends:
                     continue
                 columns = ", ".join(f"{column} {kind}" for column, kind in kinds.items())
                 raw.execute(f"CREATE TABLE src.{name} ({columns})")
-                where = "" if appends is None or name in whole else f" WHERE id > {int(appends[name])}"
+                where = f" WHERE id > {int(appends[name])}"
                 cursor = connection.execute(f"SELECT {', '.join(kinds)} FROM {name}{where}")
                 casts = ", ".join(f"CAST(c{index} AS {kind})" for index, kind in enumerate(kinds.values()))
                 while rows := cursor.fetchmany(STAGING_CHUNK):
@@ -510,13 +517,14 @@ class Replica:
             connection.close()
         raw.execute("DETACH src")
 
-    def _stage_sqlite_apart(self, staging: Path) -> None:
-        """Every table of the SQLite file read by DuckDB's sqlite extension in a child process, into ``staging``:
-        about four times faster than through Python for a whole copy; a child costs a second to start, so the
-        small syncs stay in this process."""
+    def _stage_sqlite_apart(self, staging: Path, tables: list[str]) -> None:
+        """Whole tables of the SQLite file read by DuckDB's sqlite extension in a child process, into ``staging``
+        (added to what is there): about four times faster than through Python (1M customers: ~1.5 s, not ~10 s)."""
         source = Path(self.url.database or "").resolve().as_posix()
         selects = {}
         for name, kinds in COLUMNS.items():
+            if name not in tables:
+                continue
             columns = ", ".join(f"CAST({column} AS {kind}) AS {column}" for column, kind in kinds.items())
             selects[name] = f"SELECT {columns} FROM src.{name}"
         config = {key: value for key, value in self._config().items() if key != "temp_directory"}
