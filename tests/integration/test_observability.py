@@ -55,7 +55,9 @@ def json_log() -> Iterator[JsonLog]:
 
 @pytest.fixture
 def client_for(settings):
-    store = open_store(settings)
+    # No columnar copy: its background catch-up at start runs SQL of its own, outside any request, which would
+    # mix with the statements these tests attribute to requests.
+    store = open_store(settings.model_copy(update={"analytics_engine": "database"}))
     clients = []
 
     def make(**changes) -> TestClient:
