@@ -496,6 +496,7 @@ class Figures:
     parquet: float = 0.0
     bare: float | None = None
     bare_error: str | None = None
+    bare_shown: str = "-"  # the bare column: its median, or "> N s" when it ran out of time
     ours_equal: bool = False
     bare_equal: bool | None = None
 
@@ -615,11 +616,14 @@ def measure(kind: str, url: str, orders: int, parquet_folder: Path, args: argpar
                         seconds, results = timed(lambda st=statements: bare.run(st))
                         times.append(seconds)
                     figures.bare = statistics.median(times)
+                    figures.bare_shown = seconds_text(figures.bare)
                     wrong = differences(case, reference_answer(case, sql, results), expected)
                     figures.bare_equal = not wrong
                     notes += [f"bare DIFFER: {line}" for line in wrong]
                 except Exception as exc:
                     figures.bare_error = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
+                    if any(word in figures.bare_error for word in ("timeout", "max_statement_time", "interrupted")):
+                        figures.bare_shown = f"> {args.bare_timeout:g} s"
                     notes.append(f"bare failed: {figures.bare_error}")
             report.figures.append(figures)
             verdicts = f"ours {'equal' if figures.ours_equal else 'DIFFER'}"
@@ -629,7 +633,7 @@ def measure(kind: str, url: str, orders: int, parquet_folder: Path, args: argpar
             say(f"{label} {number_:2}. {case.name:<40} ours cold {seconds_text(figures.cold):>8} "
                 f"warm {seconds_text(figures.warm):>8} ({figures.engine}{synced})  "
                 f"parquet {seconds_text(figures.parquet):>7}"
-                f"  bare {seconds_text(figures.bare):>8}  {verdicts}")  # fmt: skip
+                f"  bare {figures.bare_shown:>8}  {verdicts}")  # fmt: skip
             for line in notes:
                 say(f"{label}     {line}")
         if args.freshness:
@@ -761,16 +765,16 @@ def summary(reports: list[Report]) -> bool:
             if f.bare_equal is not None:
                 answers += ", bare " + ("equal" if f.bare_equal else "DIFFER")
             elif f.bare_error:
-                answers += ", bare failed"
+                answers += ", bare timed out" if f.bare_shown.startswith(">") else ", bare failed"
             all_equal &= f.ours_equal and f.bare_equal is not False
             engine = "" if f.engine == "duckdb" else f" (engine {f.engine})"
             if f.syncs:
                 engine += f" ({f.syncs} of {f.calls} calls synced the copy first)"
-            say(f"{f.case.name:<40} {seconds_text(f.cold):>8} {seconds_text(f.warm):>8} {seconds_text(f.bare):>8} "
+            say(f"{f.case.name:<40} {seconds_text(f.cold):>8} {seconds_text(f.warm):>8} {f.bare_shown:>8} "
                 f"{seconds_text(f.parquet):>8} {to_duckdb:7.2f}x {to_bare:>7} {met:>7}  {answers}{engine}")  # fmt: skip
             markdown.append(
                 f"| {report.kind} | {f.case.name} | {seconds_text(f.cold)} | {seconds_text(f.warm)} | "
-                f"{seconds_text(f.bare)} | {seconds_text(f.parquet)} | {to_duckdb:.2f}× | {to_bare.replace('x', '×')} "
+                f"{f.bare_shown} | {seconds_text(f.parquet)} | {to_duckdb:.2f}× | {to_bare.replace('x', '×')} "
                 f"| {met} | {answers}{engine} |"
             )
         median_ratio = statistics.median(ratios) if ratios else float("nan")
