@@ -53,6 +53,14 @@ class Settings(BaseSettings):
     analytics_dir: Path | None = Field(None, description="folder of the columnar copies (default: the temp folder)")
     analytics_memory: str = Field("1GB", description="the most memory the columnar engine may use (DuckDB units)")
 
+    # The read-only SQL tool (run_sql, describe_schema, POST /sql, GET /schema, salesmcp sql).
+    sql_tool: bool = Field(True, description="serve the read-only SQL tool; false removes its tools and routes")
+    sql_timeout: float = Field(10.0, gt=0, le=3600, description="seconds one SQL statement may run")
+    sql_max_rows: int = Field(1000, ge=1, le=100_000, description="the most rows one SQL answer may ask for")
+    read_database_url: str | None = Field(
+        None, description="a login that can only read, used by the SQL tool alone (default: DATABASE_URL's)"
+    )
+
     # The main server (REST + MCP over Streamable HTTP): PORT (seed 001, Cloud Run) or API_PORT (seed 002).
     port: int | None = Field(None, ge=1, le=65535)
     api_port: int | None = Field(None, ge=1, le=65535)
@@ -95,6 +103,23 @@ class Settings(BaseSettings):
         if engine not in ANALYTICS_ENGINES:
             raise ValueError(f"must be one of {', '.join(ANALYTICS_ENGINES)}")
         return engine
+
+    @field_validator("read_database_url")
+    @classmethod
+    def _read_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        from sqlalchemy.engine import make_url  # imported here: the CSV servers never load SQLAlchemy
+        from sqlalchemy.exc import ArgumentError
+
+        url = normalise_database_url(value.strip())
+        try:
+            backend = make_url(url).get_backend_name()
+        except ArgumentError:
+            raise ValueError("must be a database URL like postgresql://reader@host/db") from None
+        if backend not in ("sqlite", "mysql", "postgresql"):
+            raise ValueError(f"must be a sqlite, mysql or postgresql URL, not {backend}")
+        return url
 
     @field_validator("analytics_memory")
     @classmethod
@@ -185,6 +210,11 @@ class Settings(BaseSettings):
     def server_port(self) -> int:
         """The main server's port: PORT, else API_PORT, else 8080."""
         return self.port or self.api_port or 8080
+
+    @property
+    def resolved_read_database_url(self) -> str:
+        """Where the SQL tool reads: READ_DATABASE_URL, else the database itself."""
+        return self.read_database_url or self.resolved_database_url
 
     @property
     def resolved_analytics_dir(self) -> Path:

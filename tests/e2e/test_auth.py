@@ -228,7 +228,7 @@ async def test_read_only_lists_no_write_tools(read_only_server: Server) -> None:
             names = {tool.name for tool in (await client.list_tools()).tools}
     assert names == {"get_customer_revenue_by_period", "get_city_revenue_by_period", "get_customer",
                      "list_customers", "generation_status", "summary_snapshot", "list_metrics", "query_metrics",
-                     "dimension_values", "explain_change", "chart_metrics"}  # fmt: skip
+                     "dimension_values", "explain_change", "chart_metrics", "run_sql", "describe_schema"}  # fmt: skip
 
 
 @pytest.mark.parametrize("kind", ["api token", "jwt"])

@@ -20,6 +20,7 @@ ALL_TOOLS = {
     "add_customer", "update_customer", "disable_customer", "activate_customer",
     "generate_data", "generation_status", "reset_db", "summary_snapshot",
     "list_metrics", "query_metrics", "dimension_values", "explain_change", "chart_metrics",
+    "run_sql", "describe_schema",
 }  # fmt: skip
 
 

@@ -22,9 +22,10 @@ MAX_EXAMPLES = 40  # per operation and phase: the whole run takes about 40 s
 # 400 although each value alone matches its documented pattern (and, for /analytics/query, an order_by
 # that is not among the query's metrics, or revenue by category). Only these operations may answer a
 # schema-valid request with 400, each documenting it; everywhere else a valid request must be accepted.
+# (POST /sql: a text that is not exactly one read-only query.)
 CONFIG = """
 [[operations]]
-include-path-regex = "^/(sales|sales/revenue|orders|analytics/query|analytics/chart|analytics/explain)$"
+include-path-regex = "^/(sales|sales/revenue|orders|analytics/query|analytics/chart|analytics/explain|sql)$"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "404"]
 """
 # POST /generate: a valid request is refused while another job runs (409), or when start_date is

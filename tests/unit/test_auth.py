@@ -85,7 +85,7 @@ def test_every_tool_declares_its_scope(settings: Settings, store: CsvStore) -> N
     database = open_store(settings)
     try:
         server = build_server(store, customers=database, settings=settings)
-        assert len(server.tool_names()) == 17
+        assert len(server.tool_names()) == 19
         assert all(server.access_of(name) is not UNDECLARED for name in server.tool_names())
         assert server.access_of("no_such_tool") is UNDECLARED
     finally:

@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from salesmcp import __version__
-from salesmcp.cli import analytics, data, desktop, serve
+from salesmcp.cli import analytics, data, desktop, serve, sql
 from salesmcp.errors import SalesmcpError
 
 
@@ -33,7 +33,7 @@ def main() -> None:
 
 for command in (
     serve.serve_customers, serve.serve_sales, serve.up, serve.serve, serve.mcp_stdio, serve.mcp_seed, serve.migrate,
-    data.generate, data.reset, data.summary, data.export, analytics.query,
+    data.generate, data.reset, data.summary, data.export, analytics.query, sql.sql,
     desktop.claude_config, desktop.doctor,
 ):  # fmt: skip
     main.add_command(command)

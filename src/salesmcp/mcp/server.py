@@ -16,6 +16,7 @@ from salesmcp.mcp.customer_tools import register_customer_tools
 from salesmcp.mcp.generator_tools import register_generator_tools
 from salesmcp.mcp.resources import register_resources
 from salesmcp.mcp.revenue_tools import register_revenue_tools
+from salesmcp.mcp.sql_tools import register_sql_tools
 from salesmcp.scopes import READ
 from salesmcp.store.base import RevenueSource
 from salesmcp.store.sql_store import SqlStore
@@ -63,6 +64,8 @@ def build_server(
         register_customer_tools(server, customers)
         register_generator_tools(server, customers, settings)
         register_analytics_tools(server, customers)
+        if settings.sql_tool:
+            register_sql_tools(server, customers, settings)
     if settings.read_only:
         server.keep_only(lambda access: access.reads_only)
     return server

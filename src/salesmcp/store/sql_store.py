@@ -34,6 +34,7 @@ from salesmcp.errors import Conflict, InvalidInput, Unavailable
 from salesmcp.models import CityRevenuePage, Customer, Revenue, Sale
 from salesmcp.store.base import BY_CUSTID, CustomerOrder, city_key
 from salesmcp.store.database import database_errors, open_engine, schema_revision
+from salesmcp.store.read_only import ReadOnlyDatabase
 from salesmcp.store.replica import Reading, Replica, open_replica
 from salesmcp.store.schema import counted_orders, customers, orders
 
@@ -60,9 +61,13 @@ def utcnow() -> dt.datetime:
 class SqlStore:
     """A RevenueSource and customer repository over one SQLAlchemy engine."""
 
-    def __init__(self, engine: Engine, replica: Replica | None = None) -> None:
+    def __init__(
+        self, engine: Engine, replica: Replica | None = None, read_only: ReadOnlyDatabase | None = None
+    ) -> None:
         self.engine = engine
         self.replica = replica  # the metrics layer's columnar copy (None: the database answers them itself)
+        # The SQL tool's read-only runner (READ_DATABASE_URL or this database, SQL_TIMEOUT).
+        self.read_only = read_only or ReadOnlyDatabase(engine.url.render_as_string(hide_password=False), 10.0)
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
@@ -93,6 +98,7 @@ class SqlStore:
         """Release the database's connections and the columnar copy."""
         if self.replica is not None:
             self.replica.close()
+        self.read_only.close()
         self.engine.dispose()
 
     def ping(self) -> None:
@@ -324,7 +330,8 @@ def open_store(settings: Settings) -> SqlStore:
     replica = None
     if settings.analytics_engine == "duckdb":
         replica = open_replica(engine, settings.resolved_analytics_dir, settings.analytics_memory)
-    return SqlStore(engine, replica)
+    read_only = ReadOnlyDatabase(settings.resolved_read_database_url, settings.sql_timeout)
+    return SqlStore(engine, replica, read_only)
 
 
 def _conflict(exc: IntegrityError) -> Conflict:

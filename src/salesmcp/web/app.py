@@ -23,7 +23,7 @@ from starlette.routing import Mount, Route
 from starlette.types import ASGIApp
 
 from salesmcp import __version__
-from salesmcp.api import analytics, customers, generation, health, products_orders, seed_customers, seed_sales
+from salesmcp.api import analytics, customers, generation, health, products_orders, seed_customers, seed_sales, sql
 from salesmcp.api.common import create_base_app, json_response
 from salesmcp.config import Settings
 from salesmcp.mcp import build_server
@@ -61,10 +61,11 @@ def create_rest_app(settings: Settings, store: SqlStore, tools: Sequence[str]) -
     app.extensions.update(
         {"salesmcp.customers": store, "salesmcp.sales": store, "salesmcp.records": store, "salesmcp.settings": settings}
     )
-    for blueprint in BLUEPRINTS:
+    blueprints = (*BLUEPRINTS, sql.bp) if settings.sql_tool else BLUEPRINTS
+    for blueprint in blueprints:
         app.register_api(blueprint)
     metrics_access = None if settings.metrics_public else Access.of(READ)
-    routes = RouteTable(app, {**declared_routes(BLUEPRINTS), INDEX: None}, {METRICS_PATH: metrics_access})
+    routes = RouteTable(app, {**declared_routes(blueprints), INDEX: None}, {METRICS_PATH: metrics_access})
     app.extensions["salesmcp.routes"] = routes
     # What this configuration enforces: who may call what, rate limits, the largest generation.
     app.document_hooks = (
@@ -72,6 +73,7 @@ def create_rest_app(settings: Settings, store: SqlStore, tools: Sequence[str]) -
         document_limits(settings, routes),
         generation.document_limits(settings),
         document_unavailable("/", "/health/live"),  # every other route asks the database
+        sql.document_limits(settings),
     )
 
     @app.get("/", summary="What this server is and what it serves", responses=json_response("Name, version, endpoints"))

@@ -1,0 +1,187 @@
+"""The SQL tool's first guard: a real parser (sqlglot, in the database's dialect) lets through exactly one
+query and nothing in it that writes, locks, sleeps, reads files or reaches the network.
+
+Comments and string literals are read by the parser, never matched as text: ``SELECT 'a; DROP TABLE x'`` is a
+query that returns a string. The second guard is the database's own read-only transaction and timeout
+(``store/read_only.py``), the third a login that can only read (``READ_DATABASE_URL``); each holds alone for the
+cases it covers (docs/sql.md).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import sqlglot
+from sqlglot import exp
+
+from salesmcp.errors import InvalidInput
+
+# sqlglot logs "falling back to parsing as a Command" for statements it does not model; we refuse those anyway.
+logging.getLogger("sqlglot").setLevel(logging.ERROR)
+
+MAX_SQL_LENGTH = 100_000
+# sqlglot's dialect for each SQLAlchemy dialect name we serve (MariaDB speaks sqlglot's mysql).
+DIALECTS = {"sqlite": "sqlite", "postgresql": "postgres", "mysql": "mysql", "mariadb": "mysql"}
+QUERY_KINDS = "SELECT, WITH … SELECT, UNION/INTERSECT/EXCEPT or VALUES"
+
+
+class RefusedSql(InvalidInput):
+    """The guard refused a statement: 400, ``field`` sql, the rule that refused it in the message."""
+
+    code = "refused_sql"
+
+    def __init__(self, rule: str) -> None:
+        super().__init__("sql", rule)
+
+
+def _node_kinds() -> dict[type[exp.Expr], str]:
+    """Expressions that never belong in a read: what each is called in a refusal."""
+    named = {
+        "Insert": "INSERT", "Update": "UPDATE", "Delete": "DELETE", "Merge": "MERGE", "Create": "CREATE",
+        "Drop": "DROP", "Alter": "ALTER", "TruncateTable": "TRUNCATE", "Set": "SET", "Transaction": "BEGIN",
+        "Commit": "COMMIT", "Rollback": "ROLLBACK", "Pragma": "PRAGMA", "Copy": "COPY", "Use": "USE",
+        "LoadData": "LOAD DATA", "Attach": "ATTACH", "Detach": "DETACH", "Grant": "GRANT", "Revoke": "REVOKE",
+        "Kill": "KILL", "Analyze": "ANALYZE", "Cache": "CACHE", "Uncache": "UNCACHE", "Refresh": "REFRESH",
+        "Into": "SELECT … INTO (it writes a table, a file or variables)",
+        "Lock": "FOR UPDATE/FOR SHARE (it locks rows)",
+        "PropertyEQ": "a variable assignment (:=)",
+        "NextValueFor": "NEXT VALUE FOR (it advances a sequence)",
+        "Command": "a statement the parser does not know",
+    }  # fmt: skip
+    return {getattr(exp, name): kind for name, kind in named.items() if hasattr(exp, name)}
+
+
+DENIED_NODES = _node_kinds()
+
+# Functions with side effects, file or network access, locks, sleeps or other sessions in their reach,
+# by dialect: a name (lower case) or, ending in '*', a prefix.
+DENIED_FUNCTIONS: dict[str, tuple[str, ...]] = {
+    "postgres": (
+        "pg_sleep*", "pg_read_*", "pg_ls_*", "pg_stat_file", "lo_*", "loread", "lowrite", "dblink*",
+        "pg_terminate_backend", "pg_cancel_backend", "pg_reload_conf", "pg_rotate_logfile", "set_config",
+        "nextval", "setval", "pg_advisory*", "pg_try_advisory*", "pg_notify", "query_to_xml*", "cursor_to_xml*",
+        "pg_file_*", "pg_logdir_ls", "pg_create_*", "pg_drop_*", "pg_replication_*", "pg_logical_*",
+        "pg_switch_wal", "pg_promote", "pg_backup_*", "pg_start_backup", "pg_stop_backup", "pg_wal_replay_*",
+        "pg_stat_reset*", "pg_stat_statements_reset", "pg_import_system_collations", "pg_log_backend_*",
+        "txid_current", "pg_current_xact_id", "pg_export_snapshot",
+    ),
+    "mysql": (
+        "load_file", "sleep", "benchmark", "get_lock", "release_lock", "release_all_locks", "is_free_lock",
+        "is_used_lock", "master_pos_wait", "source_pos_wait", "master_gtid_wait", "wait_for_executed_gtid_set",
+        "wait_until_sql_thread_after_gtids", "nextval", "setval", "sys_exec", "sys_eval", "sys_get", "sys_set",
+    ),
+    "sqlite": (
+        "load_extension", "readfile", "writefile", "edit", "fts3_tokenizer", "fsdir", "lsdir", "zipfile",
+        "sqlite_dbpage", "sqlar_compress", "sqlar_uncompress",
+    ),
+}  # fmt: skip
+# Built-ins that make one value as big as an argument asks; a literal count above this is refused.
+SIZE_FUNCTIONS = ("repeat", "lpad", "rpad", "pad", "space", "randomblob", "zeroblob", "replicate")
+MAX_BUILT_VALUE = 10_000_000
+
+
+@dataclass(frozen=True)
+class CheckedQuery:
+    """A statement the guard let through: the text as given (what runs) and the dialect it was read in."""
+
+    sql: str
+    dialect: str
+
+
+def _denied(name: str, dialect: str) -> bool:
+    return any(name.startswith(rule[:-1]) if rule.endswith("*") else name == rule for rule in DENIED_FUNCTIONS[dialect])
+
+
+def _function_names(node: exp.Func) -> set[str]:
+    """Every name a function call goes by: as written (an unknown function) and sqlglot's own."""
+    names = {node.sql_name().lower(), type(node).__name__.lower()}
+    if isinstance(node, exp.Anonymous):
+        names.add(node.name.lower())
+    return names
+
+
+def _statement_kind(statement: exp.Expr) -> str:
+    if isinstance(statement, exp.Command):
+        return str(statement.this).upper()
+    if type(statement) in DENIED_NODES:
+        kind = DENIED_NODES[type(statement)]
+        created = statement.args.get("kind")
+        return f"{kind} {created}".upper() if isinstance(created, str) and kind in ("CREATE", "DROP") else kind
+    return type(statement).__name__.upper()
+
+
+def _is_query(statement: exp.Expr) -> bool:
+    if isinstance(statement, exp.Subquery):
+        return _is_query(statement.this)
+    return isinstance(statement, (exp.Select, exp.SetOperation, exp.Values))
+
+
+def _check_comments(tokens: list[sqlglot.tokens.Token], dialect: str) -> None:
+    if dialect != "mysql":
+        return
+    for token in tokens:
+        for comment in token.comments:
+            if comment.startswith(("!", "M!")):
+                raise RefusedSql("MySQL executable comments (/*! … */) are refused: MySQL runs what they hold as SQL")
+
+
+def _check_size(node: exp.Func, names: set[str]) -> None:
+    if not names & set(SIZE_FUNCTIONS):
+        return
+    for literal in node.find_all(exp.Literal):
+        if literal.is_number and not literal.is_string:
+            try:
+                count = float(literal.this)
+            except ValueError:
+                continue
+            if count > MAX_BUILT_VALUE:
+                raise RefusedSql(
+                    f"{sorted(names & set(SIZE_FUNCTIONS))[0]}() would build a value of {count:,.0f} characters "
+                    f"(at most {MAX_BUILT_VALUE:,})"
+                )
+
+
+def check_query(sql: str, database: str) -> CheckedQuery:
+    """Let ``sql`` through when it is exactly one read-only query in the dialect of ``database`` (a SQLAlchemy
+    dialect name); otherwise raise :class:`RefusedSql` naming what was found."""
+    dialect = DIALECTS.get(database)
+    if dialect is None:
+        raise RefusedSql(f"the SQL tool does not serve {database} databases")
+    if not sql.strip():
+        raise RefusedSql("is empty: write one SELECT query")
+    if len(sql) > MAX_SQL_LENGTH:
+        raise RefusedSql(f"is {len(sql):,} characters long (at most {MAX_SQL_LENGTH:,})")
+    if "\x00" in sql:
+        raise RefusedSql("contains a NUL character")
+    try:
+        tokens = sqlglot.tokenize(sql, read=dialect)
+        _check_comments(tokens, dialect)
+        statements = [statement for statement in sqlglot.parse(sql, read=dialect) if statement is not None]
+    except RefusedSql:
+        raise
+    except Exception as exc:  # ParseError, TokenError, or the parser's own failure (too deep a nesting): refused
+        reason = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
+        raise RefusedSql(f"could not be read as one {database} query ({reason})") from None
+    if not statements:
+        raise RefusedSql("holds no statement: write one SELECT query")
+    if len(statements) > 1:
+        kinds = ", ".join(_statement_kind(statement) for statement in statements[:5])
+        raise RefusedSql(f"holds {len(statements)} statements ({kinds}); one query at a time")
+    statement = statements[0]
+    if not _is_query(statement):
+        raise RefusedSql(f"only a query may run ({QUERY_KINDS}); this is {_statement_kind(statement)}")
+    for node in statement.walk():
+        kind = DENIED_NODES.get(type(node))
+        if kind is not None:
+            raise RefusedSql(f"a read-only query may not hold {kind}")
+        if isinstance(node, exp.Func):
+            names = _function_names(node)
+            denied = sorted(name for name in names if _denied(name, dialect))
+            if denied:
+                raise RefusedSql(
+                    f"{denied[0]}() is refused: it has side effects, reaches files, the network, locks or other "
+                    "sessions, or waits"
+                )
+            _check_size(node, names)
+    return CheckedQuery(sql, dialect)
