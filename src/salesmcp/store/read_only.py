@@ -16,6 +16,7 @@ can only read (the third guard).
 
 from __future__ import annotations
 
+import functools
 import logging
 import sqlite3
 import threading
@@ -125,9 +126,10 @@ class ReadOnlyDatabase:
         if runner is None:
             raise InvalidInput("sql", f"the SQL tool does not serve {self.dialect} databases")
         started = time.perf_counter()
-        with self._connection() as (connection, spoiled):
+        with self._connection() as connection:
             try:
-                columns, rows, more = runner(connection, sql, limit, self.timeout, spoiled)
+                stop = functools.partial(self._stop, connection)
+                columns, rows, more = runner(connection, sql, limit, self.timeout, stop)
             except SalesmcpError:
                 raise
             except Exception as exc:
@@ -135,30 +137,28 @@ class ReadOnlyDatabase:
         return Fetched(columns, rows, more, time.perf_counter() - started)
 
     @contextmanager
-    def _connection(self) -> Iterator[tuple[Any, Callable[[], None]]]:
-        """A pooled DB-API connection; ``spoiled()`` marks it to be closed instead of pooled again."""
+    def _connection(self) -> Iterator[Any]:
+        """A pooled DB-API connection, reset when given back (closed instead when its reset fails)."""
         engine = self.engine
         try:
             fairy = engine.raw_connection()
         except Exception as exc:
             raise Unavailable(f"database unavailable: {_first_line(exc)}") from None
-        state = {"spoiled": False}
-
-        def spoiled() -> None:
-            state["spoiled"] = True
-
         try:
-            yield fairy.driver_connection, spoiled
+            yield fairy.driver_connection
         finally:
             try:
-                if not state["spoiled"]:
-                    _reset(self.dialect, fairy.driver_connection)
+                _reset(self.dialect, fairy.driver_connection)
             except Exception as exc:  # a connection that cannot be reset is not pooled again
                 log.warning("SQL tool: closing a connection whose reset failed: %s", _first_line(exc))
-                state["spoiled"] = True
-            if state["spoiled"]:
                 fairy.invalidate()
             fairy.close()
+
+    def _stop(self, connection: Any) -> None:
+        """Stop the statement a MySQL connection runs, from another connection (KILL QUERY: one's own login
+        may stop its own statements)."""
+        with self.engine.connect() as other:
+            other.exec_driver_sql(f"KILL QUERY {int(connection.thread_id())}")
 
     def _error(self, exc: Exception, seconds: float) -> SalesmcpError:
         """A driver's error as ours: a timeout, an unreachable database (503), or the database's refusal (400)."""
@@ -223,7 +223,7 @@ def _open_sqlite(path: Path) -> sqlite3.Connection:
 
 
 def _run_sqlite(
-    connection: sqlite3.Connection, sql: str, limit: int, timeout: float, _spoiled: Callable[[], None]
+    connection: sqlite3.Connection, sql: str, limit: int, timeout: float, _stop: Callable[[], None]
 ) -> tuple[list[str], list[tuple[Any, ...]], bool]:
     deadline = time.monotonic() + timeout
     connection.set_progress_handler(lambda: int(time.monotonic() > deadline), SQLITE_CHECK_EVERY)
@@ -244,7 +244,7 @@ def _run_sqlite(
 
 
 def _run_postgres(
-    connection: Any, sql: str, limit: int, timeout: float, _spoiled: Callable[[], None]
+    connection: Any, sql: str, limit: int, timeout: float, _stop: Callable[[], None]
 ) -> tuple[list[str], list[tuple[Any, ...]], bool]:
     milliseconds = max(1, int(timeout * 1000))
     connection.read_only = True  # the next transaction begins READ ONLY
@@ -264,8 +264,9 @@ def _run_postgres(
 
 
 def _run_mysql(
-    connection: Any, sql: str, limit: int, timeout: float, spoiled: Callable[[], None]
+    connection: Any, sql: str, limit: int, timeout: float, stop: Callable[[], None]
 ) -> tuple[list[str], list[tuple[Any, ...]], bool]:
+    import pymysql
     from pymysql.cursors import SSCursor
 
     with connection.cursor() as setup:
@@ -282,9 +283,14 @@ def _run_mysql(
     rows = cursor.fetchmany(limit + 1)
     columns = [column[0] for column in cursor.description or ()]
     if len(rows) > limit and cursor.fetchone() is not None:
-        spoiled()  # rows are still coming (an explicit LIMIT above ours): drop the connection, don't drain it
-    else:
+        # Rows are still coming (an explicit LIMIT above ours): stop the statement on the server, so that
+        # closing the cursor reads no further than the rows already sent.
+        stop()
+    try:
         cursor.close()
+    except pymysql.err.OperationalError as exc:
+        if exc.args[0] != 1317:  # "Query execution was interrupted": our own stop
+            raise
     return columns, rows[:limit], len(rows) > limit
 
 
