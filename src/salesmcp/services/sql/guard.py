@@ -12,8 +12,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-import sqlglot
 from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
+from sqlglot.tokens import Token
 
 from salesmcp.errors import InvalidInput
 
@@ -117,7 +118,7 @@ def _is_query(statement: exp.Expr) -> bool:
     return isinstance(statement, (exp.Select, exp.SetOperation, exp.Values))
 
 
-def _check_comments(tokens: list[sqlglot.tokens.Token], dialect: str) -> None:
+def _check_comments(tokens: list[Token], dialect: str) -> None:
     if dialect != "mysql":
         return
     for token in tokens:
@@ -155,9 +156,10 @@ def check_query(sql: str, database: str) -> CheckedQuery:
     if "\x00" in sql:
         raise RefusedSql("contains a NUL character")
     try:
-        tokens = sqlglot.tokenize(sql, read=dialect)
+        reader = Dialect.get_or_raise(dialect)
+        tokens = reader.tokenize(sql)  # once: the comments are checked and the statements parsed from these
         _check_comments(tokens, dialect)
-        statements = [statement for statement in sqlglot.parse(sql, read=dialect) if statement is not None]
+        statements = [statement for statement in reader.parser().parse(tokens, sql) if statement is not None]
     except RefusedSql:
         raise
     except Exception as exc:  # ParseError, TokenError, or the parser's own failure (too deep a nesting): refused
