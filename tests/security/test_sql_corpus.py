@@ -25,7 +25,7 @@ from sqlalchemy import create_engine, inspect, text
 
 from tests.conftest import DATABASES, Server, emptied_database, start_server
 
-SQL_TIMEOUT = 1
+SQL_TIMEOUT = 0.5
 MARGIN = 4.0  # seconds beyond SQL_TIMEOUT a call may take on a busy two-core machine
 WRITTEN = Path("/tmp/salesmcp-corpus-written")  # the file every file-writing statement aims at
 SECRET = "root:x:0:0"  # what /etc/passwd would give away

@@ -3,10 +3,12 @@ keys (dropped before a large load, built after), planner statistics, and serial 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, ForeignKeyConstraint, Index, text
+from sqlalchemy import Connection, ForeignKeyConstraint, Index, TextClause, text
+from sqlalchemy.exc import DBAPIError
 
 from salesmcp.store.schema import TABLES_CHILD_FIRST, metadata
 
@@ -74,9 +76,38 @@ def _existing_foreign_keys(connection: Connection) -> set[str]:
     return {fk["name"] for name in ORDER_TABLE_NAMES for fk in inspector.get_foreign_keys(name) if fk["name"]}
 
 
+DDL_ATTEMPTS = 5
+
+
+def is_deadlock(exc: DBAPIError) -> bool:
+    """A transaction the database chose to end so that another could go on (a deadlock, a lock not granted)."""
+    orig = exc.orig
+    code = orig.args[0] if orig is not None and orig.args and isinstance(orig.args[0], int) else None
+    return getattr(orig, "sqlstate", None) in ("40P01", "40001", "55P03") or code in (1213, 1205)
+
+
+def ddl(store: SqlStore, work: Callable[[Connection], None]) -> None:
+    """Run idempotent DDL ``work`` in one transaction, again when it lost a deadlock: DDL locks tables in its own
+    order, and a reader holding them in another (the metrics' columnar copy reading every table in one snapshot)
+    makes the database end one of the two."""
+    from salesmcp.store.database import database_errors  # (store.database imports this module)
+
+    for attempt in range(1, DDL_ATTEMPTS + 1):
+        try:
+            with store.engine.begin() as connection:
+                work(connection)
+            return
+        except DBAPIError as exc:
+            if attempt == DDL_ATTEMPTS or not is_deadlock(exc):
+                with database_errors(store.engine):
+                    raise
+            time.sleep(0.2 * attempt)
+
+
 def drop_order_indexes(store: SqlStore) -> None:
     """Before a large load: drop the order tables' foreign keys and secondary indexes."""
-    with store.transaction() as connection:
+
+    def drop_them(connection: Connection) -> None:
         drop = "DROP FOREIGN KEY" if connection.dialect.name == "mysql" else "DROP CONSTRAINT"
         if connection.dialect.name in ("postgresql", "mysql"):
             existing = _existing_foreign_keys(connection)
@@ -86,12 +117,13 @@ def drop_order_indexes(store: SqlStore) -> None:
         for index in _order_indexes():
             index.drop(connection, checkfirst=True)
 
+    ddl(store, drop_them)
+
 
 def create_order_indexes(store: SqlStore, beat: Callable[[], None] = lambda: None) -> None:
     """Build whatever of the order tables' indexes and foreign keys is missing (idempotent)."""
     for index in _order_indexes():
-        with store.transaction() as connection:
-            index.create(connection, checkfirst=True)
+        ddl(store, lambda connection, built=index: built.create(connection, checkfirst=True))  # type: ignore[misc]
         beat()
     dialect = store.engine.dialect.name
     if dialect not in ("postgresql", "mysql"):
@@ -102,15 +134,21 @@ def create_order_indexes(store: SqlStore, beat: Callable[[], None] = lambda: Non
         if fk.name in existing:
             continue
         element = next(iter(fk.elements))
-        with store.transaction() as connection:
+        statement = text(
+            f"ALTER TABLE {fk.table.name} ADD CONSTRAINT {fk.name} FOREIGN KEY ({element.parent.name}) "
+            f"REFERENCES {element.column.table.name} ({element.column.name})"
+        )
+
+        def add(connection: Connection, statement: TextClause = statement) -> None:
             if dialect == "mysql":
                 connection.execute(text("SET SESSION foreign_key_checks = 0"))  # added as is, checked by the run
-            connection.execute(text(
-                f"ALTER TABLE {fk.table.name} ADD CONSTRAINT {fk.name} FOREIGN KEY ({element.parent.name}) "
-                f"REFERENCES {element.column.table.name} ({element.column.name})"
-            ))  # fmt: skip
-            if dialect == "mysql":
-                connection.execute(text("SET SESSION foreign_key_checks = 1"))
+            try:
+                connection.execute(statement)
+            finally:
+                if dialect == "mysql":
+                    connection.execute(text("SET SESSION foreign_key_checks = 1"))
+
+        ddl(store, add)
         beat()
 
 

@@ -1,0 +1,67 @@
+"""The order tables' DDL before and after a large load: idempotent, and tried again when the database ends it
+to break a deadlock (a reader such as the columnar copy's sync holding the same tables in another order)."""
+
+import pytest
+from sqlalchemy import Connection, inspect, text
+
+from salesmcp.errors import Unavailable
+from salesmcp.store.database import open_engine
+from salesmcp.store.maintenance import DDL_ATTEMPTS, create_order_indexes, ddl, drop_order_indexes
+from salesmcp.store.sql_store import SqlStore
+from tests.conftest import emptied_database
+
+# PostgreSQL's own deadlock error, raised on purpose: what the database sends the transaction it chose to end.
+DEADLOCK = "DO $$ BEGIN RAISE EXCEPTION 'deadlock detected' USING ERRCODE = 'deadlock_detected'; END $$"
+
+
+@pytest.fixture
+def store(request: pytest.FixtureRequest):
+    store = SqlStore(open_engine(emptied_database(request, "postgresql", demo_data=True)))
+    yield store
+    create_order_indexes(store)
+    store.close()
+
+
+def index_names(store: SqlStore) -> set[str]:
+    with store.engine.connect() as connection:
+        return {index["name"] for index in inspect(connection).get_indexes("orders")}
+
+
+def test_ddl_that_lost_a_deadlock_is_tried_again_and_done(store: SqlStore) -> None:
+    calls = []
+
+    def drop_index_after_a_deadlock(connection: Connection) -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            connection.execute(text(DEADLOCK))
+        connection.execute(text("DROP INDEX IF EXISTS ix_orders_order_date_id"))
+
+    assert "ix_orders_order_date_id" in index_names(store)
+    ddl(store, drop_index_after_a_deadlock)
+    assert len(calls) == 2 and "ix_orders_order_date_id" not in index_names(store)
+
+
+def test_ddl_gives_up_after_its_attempts_and_other_errors_at_once(store: SqlStore) -> None:
+    calls = []
+
+    def always(connection: Connection) -> None:
+        calls.append(1)
+        connection.execute(text(DEADLOCK))
+
+    with pytest.raises(Unavailable, match="deadlock detected"):  # a 503: try again later
+        ddl(store, always)
+    assert len(calls) == DDL_ATTEMPTS
+    calls.clear()
+    with pytest.raises(Exception, match="no_such_table"):
+        ddl(store, lambda connection: calls.append(connection.execute(text("DROP TABLE no_such_table"))))
+    assert len(calls) == 0
+
+
+def test_dropping_and_building_the_order_indexes_twice_is_harmless(store: SqlStore) -> None:
+    before = index_names(store)
+    drop_order_indexes(store)
+    drop_order_indexes(store)
+    assert index_names(store) < before
+    create_order_indexes(store)
+    create_order_indexes(store)
+    assert index_names(store) == before
