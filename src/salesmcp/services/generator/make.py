@@ -293,7 +293,7 @@ class Plan:
             columns["last"][rows] = pool.last_names[last_i]
             columns["fa"][rows] = pool.first_ascii[first_i]
             columns["la"][rows] = pool.last_ascii[last_i]
-            city = np.minimum(np.searchsorted(_city_cdf(len(pool.cities)), picks[2, rows], side="right"),
+            city = np.minimum(np.searchsorted(pool.city_cdf, picks[2, rows], side="right"),
                               len(pool.cities) - 1)  # fmt: skip
             columns["city"][rows] = pool.cities[city]
             columns["phone"][rows] = pick(pool.phones, 3)
@@ -384,11 +384,6 @@ class Plan:
              np.where(delivered[s], delivered_at[s], -1), np.where(delivered[s], "DELIVERED", "IN_TRANSIT")],
         )  # fmt: skip
         return OrderBlock(block, orders, items, payments, shipments)
-
-
-def _city_cdf(size: int) -> np.ndarray:
-    """A few cities have many customers, most have few (Zipf-like, by place in the pool)."""
-    return _cdf(1.0 / np.arange(1, size + 1) ** 0.8)
 
 
 def _within_stock(product: np.ndarray, quantity: np.ndarray, caps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

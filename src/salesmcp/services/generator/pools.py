@@ -1,8 +1,12 @@
 """Pools of realistic values, made once and drawn from with numpy.
 
 Faker costs tens of microseconds a call; a million customers would take minutes. So each locale's
-names, cities, phone numbers and e-mail domains are made once (a few hundred Faker calls, seeded,
-so the pools are the same on every run) and generation only draws indexes into them.
+names, phone numbers and e-mail domains are made once (a few hundred Faker calls, seeded, so the pools are
+the same on every run) and generation only draws indexes into them.
+
+Cities are the country's real ones, weighted by how many people live there (``data/places.csv``, from
+GeoNames: see ``data/PLACES.md``), so Amsterdam and Rotterdam lead the Netherlands as they do in life; only
+a country GeoNames lists no city for falls back to Faker's city names.
 
 Each locale's customers live in one country, named as the demo data names it (``Netherlands``,
 not Faker's ``Kingdom of the Netherlands``), so that a group-by-country never splits a country.
@@ -10,6 +14,7 @@ not Faker's ``Kingdom of the Netherlands``), so that a group-by-country never sp
 
 from __future__ import annotations
 
+import csv
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,6 +42,7 @@ class LocalePool:
     first_ascii: np.ndarray  # the same names as e-mail-safe ASCII
     last_ascii: np.ndarray
     cities: np.ndarray
+    city_cdf: np.ndarray  # cumulative share of customers by city: by population, or Zipf where none is known
     phones: np.ndarray
     domains: np.ndarray
 
@@ -67,10 +73,16 @@ def locale_pool(locale: str, seed: int) -> LocalePool:
     fake.seed_instance(seed)
     firsts = _distinct(fake.first_name, POOL_SIZE)
     lasts = _distinct(fake.last_name, POOL_SIZE)
-    cities = _distinct(fake.city, POOL_SIZE // 2)
     phones = _distinct(fake.phone_number, POOL_SIZE)
     domains = _distinct(fake.free_email_domain, 8)
     country = locale_country(locale, fake)
+    places = country_places(locale_country_code(locale, fake))
+    if places:  # the country's real cities, as many customers in each as people live there
+        cities = [name for name, _ in places]
+        weights = np.array([population for _, population in places], dtype=float)
+    else:  # a country GeoNames lists no city of 15,000 for: Faker's names, a few large and many small
+        cities = _distinct(fake.city, POOL_SIZE // 2)
+        weights = 1.0 / np.arange(1, len(cities) + 1) ** 0.8
 
     def array(values: list[str]) -> np.ndarray:
         out = np.empty(len(values), dtype=object)
@@ -85,6 +97,7 @@ def locale_pool(locale: str, seed: int) -> LocalePool:
         first_ascii=array([email_part(name) for name in firsts]),
         last_ascii=array([email_part(name) for name in lasts]),
         cities=array(cities),
+        city_cdf=np.cumsum(weights) / weights.sum(),
         phones=array(phones),
         domains=array(domains),
     )
@@ -94,6 +107,34 @@ def country_name(code: str) -> str | None:
     """The short English name of a country code (``NL`` → ``Netherlands``); None for an unknown code."""
     code = TERRITORY_COUNTRIES.get(code, code)
     return SHORT_COUNTRY_NAMES.get(code) or _faker_country_names().get(code)
+
+
+def locale_country_code(locale: str, fake: Faker) -> str | None:
+    """The country code of a locale's customers (nl_NL → NL, fr_QC → CA; ``de`` → Faker's DE), or None."""
+    territory = locale.partition("_")[2]
+    if territory and country_name(territory) is not None:
+        return TERRITORY_COUNTRIES.get(territory, territory)
+    try:
+        return str(fake.current_country_code())
+    except AttributeError:
+        return None
+
+
+@lru_cache(maxsize=1)
+def _places() -> dict[str, tuple[tuple[str, int], ...]]:
+    """data/places.csv: per country code, its largest cities with their population, largest first."""
+    from salesmcp.config import DATA_DIR
+
+    found: dict[str, list[tuple[str, int]]] = {}
+    with (DATA_DIR / "places.csv").open(encoding="utf-8", newline="") as source:
+        for row in csv.DictReader(source):
+            found.setdefault(row["country_code"], []).append((row["city"], int(row["population"])))
+    return {code: tuple(cities) for code, cities in found.items()}
+
+
+def country_places(code: str | None) -> tuple[tuple[str, int], ...]:
+    """A country's largest cities (up to 100, each of 15,000 people or more) and their population (GeoNames)."""
+    return _places().get(code or "", ())
 
 
 def locale_country(locale: str, fake: Faker) -> str:
