@@ -5,6 +5,7 @@ Thin wrappers, like the rest of the CLI: they parse flags, call a service and pr
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -133,7 +134,11 @@ def _set_values(pairs: tuple[str, ...]) -> dict[str, str]:
 )
 @click.option("--batch-size", type=int, help="Orders per transaction (env DEFAULT_BATCH_SIZE, default 10000).")
 @click.option("--workers", type=int, default=1, show_default=True, help="Processes writing partitions in parallel.")
-@click.option("--partition", help="Make only partition k of n (k/n), e.g. 1/4; the union of all n is one run.")
+@click.option(
+    "--partition",
+    help="Make only partition k of n (k/n), e.g. 1/4; the union of all n is one run. Default: from the task array "
+    "(CLOUD_RUN_TASK_INDEX/COUNT, JOB_COMPLETION_INDEX with JOB_COMPLETIONS, AWS_BATCH_JOB_ARRAY_INDEX/SIZE).",
+)
 @click.option("--run-id", type=int, help="Do (or resume) this existing run, as the job workers do.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @main_database_option
@@ -151,7 +156,15 @@ def generate(
         raise click.BadParameter("must be at least 1", param_hint="'--batch-size'")
     if workers < 1:
         raise click.BadParameter("must be at least 1", param_hint="'--workers'")
-    part = generator.parse_partition(partition) if partition else (1, 1)
+    # --partition, else the task index and count of a Cloud Run, Kubernetes or AWS Batch task array.
+    from_engine = None if partition else generator.partition_from_environment(os.environ)
+    part = generator.parse_partition(partition) if partition else from_engine or (1, 1)
+    if from_engine is not None and from_engine[1] > 1:  # (a task array of one task makes the whole run)
+        partition = f"{from_engine[0]}/{from_engine[1]}"
+        if workers > 1:
+            raise click.BadParameter(
+                "a task of a task array makes one partition: drop --workers", param_hint="'--workers'"
+            )
     if run_id is None:
         values = {"rows": rows, "seed": seed, "start_date": start_date, "end_date": end_date, "locale": locale,
                   "mode": mode, "batch_size": batch_size, **_set_values(settings_)}  # fmt: skip

@@ -17,14 +17,15 @@ from salesmcp.services.generator.jobs import (
     start_message,
 )
 from salesmcp.services.generator.params import GenerationRequest, build_request
+from salesmcp.services.generator.partitions import parse_partition, partition_from_environment
 from salesmcp.services.generator.runs import RunOut, claim_run, get_run
 from salesmcp.services.generator.start import prepare_run
-from salesmcp.services.generator.worker import parse_partition, run_generation
+from salesmcp.services.generator.worker import run_generation
 
 __all__ = [
     "ALREADY_GENERATED", "GENERATION_STARTED", "OUTCOME_MESSAGES_DOC", "RESET_COMPLETE", "outcome_message",
     "start_message",
     "GenerationRequest", "RunOut", "Summary", "build_request", "claim_run", "follow", "follow_async", "get_run",
-    "parse_partition", "prepare_run", "reset", "run_generation", "spawn_worker", "start_job", "summary",
-    "table_counts",
+    "parse_partition", "partition_from_environment", "prepare_run", "reset", "run_generation", "spawn_worker",
+    "start_job", "summary", "table_counts",
 ]  # fmt: skip

@@ -18,7 +18,7 @@ import numpy as np
 from sqlalchemy import Table, bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from salesmcp.errors import InvalidInput, SalesmcpError
+from salesmcp.errors import SalesmcpError
 from salesmcp.services.generator.load import Prepared, Writer, bulk_session, prepare
 from salesmcp.services.generator.make import CUSTOMER_BLOCK, ORDER_BLOCK, PRODUCT_BLOCK, Chunk, Plan
 from salesmcp.services.generator.runs import (
@@ -47,18 +47,6 @@ class Batch:
     orders: int
     rows: int
     prepared: list[Prepared]
-
-
-def parse_partition(text: str) -> tuple[int, int]:
-    """``"2/4"`` → ``(2, 4)``: the second of four partitions."""
-    part, _, total = str(text).partition("/")
-    try:
-        k, n = int(part), int(total)
-    except ValueError:
-        raise InvalidInput("partition", f"must be k/n with whole numbers, e.g. 1/4; got {text!r}") from None
-    if not 1 <= k <= n:
-        raise InvalidInput("partition", f"k must be between 1 and n in k/n; got {text!r}")
-    return k, n
 
 
 def run_generation(

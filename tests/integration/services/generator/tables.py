@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -111,11 +112,12 @@ def table_digests(source: SqlStore | dict[str, list[dict[str, Any]]]) -> dict[st
     return digests
 
 
-def salesmcp(*args: str, cwd: Path) -> subprocess.Popen:
-    """``python -m salesmcp <args>`` as a real process (in ``cwd``, away from the project's .env)."""
+def salesmcp(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
+    """``python -m salesmcp <args>`` as a real process (in ``cwd``, away from the project's .env; ``env`` added
+    to this process's environment)."""
     return subprocess.Popen(
         [sys.executable, "-m", "salesmcp", *args], cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True,
+        stderr=subprocess.PIPE, text=True, env={**os.environ, **env} if env else None,
     )  # fmt: skip
 
 

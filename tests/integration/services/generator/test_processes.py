@@ -64,6 +64,23 @@ def test_three_partition_processes_at_once_make_exactly_the_single_run(postgres_
         assert table_digests(store) == single_run
 
 
+@pytest.mark.parametrize(
+    ("index", "count"),
+    [("CLOUD_RUN_TASK_INDEX", "CLOUD_RUN_TASK_COUNT"), ("JOB_COMPLETION_INDEX", "JOB_COMPLETIONS"),
+     ("AWS_BATCH_JOB_ARRAY_INDEX", "AWS_BATCH_JOB_ARRAY_SIZE")],
+)  # fmt: skip
+def test_the_tasks_of_a_task_array_take_their_partitions_from_the_environment(single_run, tmp_path, index, count):
+    # The one command every task of a Cloud Run job, a Kubernetes Indexed Job or an AWS Batch array runs.
+    url = sqlite_url(tmp_path / "tasks.db")
+    with scratch_store(url) as store:
+        tasks = [salesmcp(*ARGS, f"--database-url={url}", cwd=tmp_path, env={index: str(task), count: "3"})
+                 for task in range(3)]  # fmt: skip
+        runs = [_last_json(finished(task)[0]) for task in tasks]
+        assert {run["id"] for run in runs} == {1}
+        assert generator.get_run(store, 1).state == "done"
+        assert table_digests(store) == single_run
+
+
 def test_two_workers_make_exactly_the_single_run(single_run, tmp_path):
     url = sqlite_url(tmp_path / "workers.db")
     with scratch_store(url) as store:
