@@ -20,10 +20,8 @@ import numpy as np
 
 from salesmcp.services.generator.params import GenerationRequest, parse_weights
 from salesmcp.services.generator.pools import (
-    ADJECTIVES,
     CATEGORIES,
     CATEGORY_WEIGHTS,
-    COLOURS,
     locale_pool,
 )
 
@@ -245,21 +243,18 @@ class Plan:
         index = np.arange(first, first + n)
         ids = self.bases.products + 1 + index
         category = _draw(_cdf(CATEGORY_WEIGHTS), rng, n)
-        medians = np.array([c[2] for c in CATEGORIES])[category]
-        sigmas = np.array([c[3] for c in CATEGORIES])[category]
+        medians = np.array([c.median_price for c in CATEGORIES])[category]
+        sigmas = np.array([c.sigma for c in CATEGORIES])[category]
         euros = np.floor(medians * np.exp(sigmas * rng.standard_normal(n)))
         price = (np.maximum(euros, 0) * 100 + 99).astype(np.int64)  # shop prices end in .99
-        noun = rng.integers(0, 10, n)
-        adjective = rng.integers(0, len(ADJECTIVES), n)
-        colour = rng.integers(0, len(COLOURS), n)
+        words = rng.random((3, n))  # noun, adjective, variant: each from the product's own category
         leftover = rng.integers(0, 40, n)
         active = rng.random(n) >= 0.03
         created = self.window_start - rng.integers(30 * DAY, 1000 * DAY, n)
-        nouns = np.array([noun_ for c in CATEGORIES for noun_ in c[4]], dtype=np.str_)
-        names = np.strings.add(np.strings.add(np.strings.add(_text(ADJECTIVES)[adjective], " "),
-                                              nouns[category * 10 + noun]),
-                               np.strings.add(" - ", _text(COLOURS)[colour]))  # fmt: skip
-        prefixes = _text([c[1] for c in CATEGORIES])[category]
+        noun, adjective, variant = (_category_words(kind, category, words[i])
+                                    for i, kind in enumerate(("nouns", "adjectives", "variants")))  # fmt: skip
+        names = np.strings.add(np.strings.add(np.strings.add(adjective, " "), noun), np.strings.add(" - ", variant))
+        prefixes = _text([c.prefix for c in CATEGORIES])[category]
         sku = np.strings.add(np.strings.add(prefixes, "-"), _padded(ids, 7))
         full_blocks, last = divmod(self.rows, ORDER_BLOCK)
         stock = self.block_caps(ORDER_BLOCK)[index] * full_blocks + leftover
@@ -267,7 +262,7 @@ class Plan:
             stock = stock + self.block_caps(last)[index]
         return Chunk(
             "products",
-            [ids, sku, names, _text([c[0] for c in CATEGORIES])[category], price, stock, active, created],
+            [ids, sku, names, _text([c.name for c in CATEGORIES])[category], price, stock, active, created],
         )
 
     def customer_chunk(self, block: int) -> Chunk:
@@ -384,6 +379,16 @@ class Plan:
              np.where(delivered[s], delivered_at[s], -1), np.where(delivered[s], "DELIVERED", "IN_TRANSIT")],
         )  # fmt: skip
         return OrderBlock(block, orders, items, payments, shipments)
+
+
+def _category_words(kind: str, category: np.ndarray, draws: np.ndarray) -> np.ndarray:
+    """For each product, one of its category's ``kind`` of words (nouns, adjectives or variants), chosen by a
+    uniform draw in [0, 1)."""
+    lists = [getattr(c, kind) for c in CATEGORIES]
+    offsets = np.cumsum([0, *(len(words) for words in lists)])
+    sizes = np.diff(offsets)
+    flat = _text([word for words in lists for word in words])
+    return flat[offsets[category] + np.minimum((draws * sizes[category]).astype(np.int64), sizes[category] - 1)]
 
 
 def _within_stock(product: np.ndarray, quantity: np.ndarray, caps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -30,6 +30,7 @@ Mode = Literal["once", "append", "replace"]
 DEFAULT_LOCALES = "nl_NL:3,de_DE:1"
 DEFAULT_PAYMENT_METHODS = "card:50,ideal:20,paypal:18,bank_transfer:8,gift_card:4"
 DEFAULT_CARRIERS = "PostNL:45,DHL:30,DPD:15,UPS:10"
+MIN_PRODUCTS = 300  # a believable catalogue even for a small dataset (the seed's GET /products?limit=50 fills a page)
 
 
 def parse_weights(text: str, field: str, known: frozenset[str] | None = None) -> tuple[tuple[str, float], ...]:
@@ -88,7 +89,9 @@ class GenerationRequest(BaseModel):
         json_schema_extra=lambda schema: schema.update(pattern=locale_pattern()),
     )
     customers_per_order: float = Field(0.1, gt=0, le=1, description="customers made per order (at least 10)")
-    products_per_order: float = Field(0.002, gt=0, le=1, description="products made per order (at least 20)")
+    products_per_order: float = Field(
+        0.002, gt=0, le=1, description=f"products made per order (at least {MIN_PRODUCTS})"
+    )
     items_per_order: float = Field(2.5, ge=1, le=20, description="mean order lines per order")
     max_items_per_order: int = Field(8, ge=1, le=20, description="most order lines in one order")
     quantity_mean: float = Field(1.6, ge=1, le=10, description="mean quantity of one order line (geometric)")
@@ -177,7 +180,7 @@ class GenerationRequest(BaseModel):
 
     @property
     def n_products(self) -> int:
-        return max(20, round(self.rows * self.products_per_order))
+        return max(MIN_PRODUCTS, round(self.rows * self.products_per_order))
 
 
 def build_request(values: Mapping[str, object], default_seed: int, max_rows: int) -> GenerationRequest:

@@ -156,28 +156,68 @@ def _faker_country_names() -> dict[str, str]:
     return {country.alpha_2_code: country.name for country in Provider.countries}
 
 
-# Categories: (name, sku prefix, median price, log-normal sigma, nouns).
+@dataclass(frozen=True)
+class Category:
+    """A product category: its sku prefix, price (log-normal: median, sigma) and the words its products'
+    names are made of, ``"<adjective> <noun> - <variant>"``: all of them fit the category ("Illustrated Atlas -
+    Hardcover" in Books, "Hydrating Face Cream - 50 ml" in Beauty)."""
+
+    name: str
+    prefix: str
+    median_price: float
+    sigma: float
+    nouns: tuple[str, ...]
+    adjectives: tuple[str, ...]
+    variants: tuple[str, ...]
+
+
 CATEGORIES = (
-    ("Electronics", "ELE", 89.0, 0.9, ("Headphones", "Speaker", "Charger", "Keyboard", "Mouse", "Monitor", "Webcam",
-                                       "Power Bank", "Router", "Smartwatch")),
-    ("Home & Kitchen", "HOM", 34.0, 0.7, ("Kettle", "Blender", "Pan", "Knife Set", "Lamp", "Cushion", "Towel Set",
-                                          "Coffee Maker", "Vase", "Storage Box")),
-    ("Clothing", "CLO", 39.0, 0.5, ("T-Shirt", "Hoodie", "Jeans", "Jacket", "Sneakers", "Scarf", "Dress", "Socks",
-                                    "Cap", "Sweater")),
-    ("Books", "BOO", 17.0, 0.4, ("Novel", "Cookbook", "Travel Guide", "Biography", "Comic", "Atlas", "Notebook",
-                                 "Puzzle Book", "Poetry", "Textbook")),
-    ("Sports", "SPO", 45.0, 0.7, ("Yoga Mat", "Dumbbell", "Football", "Bike Light", "Water Bottle", "Tennis Racket",
-                                  "Running Belt", "Helmet", "Backpack", "Jump Rope")),
-    ("Beauty", "BEA", 19.0, 0.5, ("Shampoo", "Face Cream", "Perfume", "Lip Balm", "Hair Dryer", "Soap", "Serum",
-                                  "Nail Kit", "Sunscreen", "Body Lotion")),
-    ("Toys", "TOY", 24.0, 0.6, ("Puzzle", "Board Game", "Teddy Bear", "Building Set", "Doll", "Kite", "Toy Car",
-                                "Card Game", "Marble Run", "Play Dough")),
-    ("Grocery", "GRO", 7.5, 0.5, ("Coffee Beans", "Tea", "Olive Oil", "Chocolate", "Pasta", "Honey", "Granola",
-                                  "Spice Mix", "Jam", "Cookies")),
+    Category("Electronics", "ELE", 89.0, 0.9,
+             ("Headphones", "Speaker", "Charger", "Keyboard", "Mouse", "Monitor", "Webcam", "Power Bank", "Router",
+              "Smartwatch"),
+             ("Wireless", "Smart", "Compact", "Pro", "Ultra", "Portable", "Noise-Cancelling", "Fast", "HD",
+              "Ergonomic"),
+             ("Black", "White", "Silver", "Graphite", "Blue")),
+    Category("Home & Kitchen", "HOM", 34.0, 0.7,
+             ("Kettle", "Blender", "Pan", "Knife Set", "Lamp", "Cushion", "Towel Set", "Coffee Maker", "Vase",
+              "Storage Box"),
+             ("Classic", "Nordic", "Ceramic", "Stainless", "Bamboo", "Vintage", "Compact", "Family", "Modern",
+              "Rustic"),
+             ("Oak", "White", "Grey", "Sand", "Black", "Olive")),
+    Category("Clothing", "CLO", 39.0, 0.5,
+             ("T-Shirt", "Hoodie", "Jeans", "Jacket", "Sneakers", "Scarf", "Dress", "Socks", "Cap", "Sweater"),
+             ("Classic", "Organic Cotton", "Slim Fit", "Oversized", "Merino", "Everyday", "Vintage", "Lightweight",
+              "Recycled", "Urban"),
+             ("Navy", "Black", "Grey", "Olive", "Rose", "White", "Sand")),
+    Category("Books", "BOO", 17.0, 0.4,
+             ("Novel", "Cookbook", "Travel Guide", "Biography", "Comic", "Atlas", "Notebook", "Puzzle Book",
+              "Poetry Collection", "Textbook"),
+             ("The Complete", "Illustrated", "Pocket", "Essential", "Modern", "Beginner's", "Annotated", "Little",
+              "Bestselling", "Classic"),
+             ("Hardcover", "Paperback", "Large Print", "Second Edition")),
+    Category("Sports", "SPO", 45.0, 0.7,
+             ("Yoga Mat", "Dumbbell", "Football", "Bike Light", "Water Bottle", "Tennis Racket", "Running Belt",
+              "Helmet", "Backpack", "Jump Rope"),
+             ("Pro", "Lightweight", "Adjustable", "Training", "Trail", "Reflective", "Foldable", "Non-Slip",
+              "Competition", "Junior"),
+             ("Black", "Red", "Blue", "Lime", "Orange")),
+    Category("Beauty", "BEA", 19.0, 0.5,
+             ("Shampoo", "Face Cream", "Perfume", "Lip Balm", "Hair Oil", "Soap", "Serum", "Hand Cream",
+              "Sunscreen", "Body Lotion"),
+             ("Hydrating", "Organic", "Gentle", "Natural", "Repairing", "Daily", "Sensitive", "Vitamin C", "Argan",
+              "Fresh"),
+             ("30 ml", "50 ml", "100 ml", "200 ml", "Travel Size")),
+    Category("Toys", "TOY", 24.0, 0.6,
+             ("Puzzle", "Board Game", "Teddy Bear", "Building Set", "Doll", "Kite", "Toy Car", "Card Game",
+              "Marble Run", "Play Dough"),
+             ("Classic", "Wooden", "Giant", "Mini", "Magnetic", "Glow-in-the-Dark", "Family", "Junior", "Deluxe",
+              "Rainbow"),
+             ("Ages 3+", "Ages 6+", "Ages 8+", "Ages 12+")),
+    Category("Grocery", "GRO", 7.5, 0.5,
+             ("Coffee Beans", "Tea", "Olive Oil", "Chocolate", "Pasta", "Honey", "Granola", "Spice Mix", "Jam",
+              "Cookies"),
+             ("Organic", "Fair Trade", "Premium", "Artisan", "Italian", "Belgian", "Classic", "Farmhouse",
+              "Everyday", "Gourmet"),
+             ("250 g", "500 g", "1 kg", "Pack of 6")),
 )  # fmt: skip
 CATEGORY_WEIGHTS = np.array([18, 16, 16, 12, 11, 10, 9, 8], dtype=float)
-ADJECTIVES = (
-    "Classic", "Compact", "Deluxe", "Eco", "Essential", "Premium", "Pro", "Smart", "Soft", "Sturdy", "Ultra",
-    "Vintage", "Wireless", "Lightweight", "Organic", "Travel", "Mini", "Family", "Urban", "Nordic",
-)  # fmt: skip
-COLOURS = ("Black", "White", "Grey", "Blue", "Green", "Red", "Oak", "Sand", "Navy", "Olive", "Rose", "Silver")
