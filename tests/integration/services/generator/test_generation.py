@@ -36,9 +36,10 @@ from tests.integration.services.generator.tables import (
 )
 
 SEED = 20_251
-# Two blocks of orders; 120 products (products_per_order 0.01), so that their top 1% is more than one.
+# Two blocks of orders; 360 products (products_per_order 0.03, above the least catalogue of 300), so that their top
+# 1% is more than one.
 REQUEST = {"rows": ORDER_BLOCK + 2_000, "seed": SEED, "start_date": "2024-03-01", "end_date": "20250831",
-           "products_per_order": 0.01}  # fmt: skip
+           "products_per_order": 0.03}  # fmt: skip
 APPENDED = {**REQUEST, "rows": 3_000, "mode": "append"}  # the same seed on purpose: still no duplicates
 WINDOW = (dt.date(2024, 3, 1), dt.date(2025, 8, 31))
 PAID = ("PAID", "SHIPPED", "DELIVERED")
@@ -170,7 +171,7 @@ def test_a_run_reports_what_it_made(story):
     assert (story.first.state, story.first.progress, story.first.rows) == ("done", REQUEST["rows"], REQUEST["rows"])
     assert story.first.counts == {name: len(rows) for name, rows in story.tables.items()}
     assert story.first.counts["customers"] == REQUEST["rows"] // 10  # customers_per_order 0.1 (the default)
-    assert story.first.counts["products"] == REQUEST["rows"] // 100
+    assert story.first.counts["products"] == REQUEST["rows"] * 3 // 100
     assert (story.first.start_date, story.first.end_date, story.first.seed) == (*WINDOW, SEED)
 
 
