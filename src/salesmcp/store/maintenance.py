@@ -90,8 +90,6 @@ def ddl(store: SqlStore, work: Callable[[Connection], None]) -> None:
     """Run idempotent DDL ``work`` in one transaction, again when it lost a deadlock: DDL locks tables in its own
     order, and a reader holding them in another (the metrics' columnar copy reading every table in one snapshot)
     makes the database end one of the two."""
-    from salesmcp.store.database import database_errors  # (store.database imports this module)
-
     for attempt in range(1, DDL_ATTEMPTS + 1):
         try:
             with store.engine.begin() as connection:
@@ -99,7 +97,7 @@ def ddl(store: SqlStore, work: Callable[[Connection], None]) -> None:
             return
         except DBAPIError as exc:
             if attempt == DDL_ATTEMPTS or not is_deadlock(exc):
-                with database_errors(store.engine):
+                with store.errors():
                     raise
             time.sleep(0.2 * attempt)
 

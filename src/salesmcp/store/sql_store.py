@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from decimal import Decimal
 from typing import Any
 
@@ -74,6 +74,10 @@ class SqlStore:
         """One transaction: committed on success, rolled back (nothing half-written) on any error."""
         with database_errors(self.engine), self.engine.begin() as connection:
             yield connection
+
+    def errors(self) -> AbstractContextManager[None]:
+        """Where a database that cannot be reached becomes our Unavailable (``database_errors``)."""
+        return database_errors(self.engine)
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:

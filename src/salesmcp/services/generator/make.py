@@ -18,6 +18,7 @@ from functools import cached_property
 
 import numpy as np
 
+from salesmcp.services.generator.calendar import calendar_factors
 from salesmcp.services.generator.params import GenerationRequest, parse_weights
 from salesmcp.services.generator.pools import (
     CATEGORIES,
@@ -189,6 +190,7 @@ class Plan:
         if self.request.seasonality:
             months = dates.astype("datetime64[M]").astype(int) % 12
             weights = weights * MONTH_WEIGHTS[months]
+        weights = weights * calendar_factors(self.request, dates, self.seed)
         return _cdf(weights)
 
     @cached_property

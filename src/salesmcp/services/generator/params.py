@@ -102,6 +102,12 @@ class GenerationRequest(BaseModel):
     unpaid_rate: float = Field(0.02, ge=0, le=1, description="share of orders left PLACED (never paid)")
     weekend_factor: float = Field(1.3, gt=0, le=10, description="orders on a Saturday or Sunday vs a weekday")
     seasonality: bool = Field(True, description="more orders in November and December, fewer in summer")
+    holiday_factor: float = Field(
+        0.45, gt=0, le=10, description="orders on a public holiday of the customers' countries vs an ordinary day"
+    )
+    black_friday: float = Field(3.0, gt=0, le=20, description="orders on Black Friday vs an ordinary day")
+    cyber_monday: float = Field(2.2, gt=0, le=20, description="orders on Cyber Monday vs an ordinary day")
+    growth: float = Field(0.0, gt=-1, le=10, description="yearly growth of orders per day: 0.15 is +15% a year")
     customer_skew: float = Field(
         1.2, gt=0, le=4, description="log-normal spread of orders per customer (higher: a few buy far more)"
     )

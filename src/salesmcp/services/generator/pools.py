@@ -37,6 +37,7 @@ TERRITORY_COUNTRIES = {"QC": "CA"}
 class LocalePool:
     locale: str
     country: str
+    country_code: str | None  # ISO 3166-1 alpha-2, where the locale has a country
     first_names: np.ndarray  # object arrays of str
     last_names: np.ndarray
     first_ascii: np.ndarray  # the same names as e-mail-safe ASCII
@@ -76,7 +77,8 @@ def locale_pool(locale: str, seed: int) -> LocalePool:
     phones = _distinct(fake.phone_number, POOL_SIZE)
     domains = _distinct(fake.free_email_domain, 8)
     country = locale_country(locale, fake)
-    places = country_places(locale_country_code(locale, fake))
+    code = locale_country_code(locale, fake)
+    places = country_places(code)
     if places:  # the country's real cities, as many customers in each as people live there
         cities = [name for name, _ in places]
         weights = np.array([population for _, population in places], dtype=float)
@@ -92,6 +94,7 @@ def locale_pool(locale: str, seed: int) -> LocalePool:
     return LocalePool(
         locale=locale,
         country=country,
+        country_code=code,
         first_names=array(firsts),
         last_names=array(lasts),
         first_ascii=array([email_part(name) for name in firsts]),
