@@ -121,6 +121,18 @@ CORPUS = [
     ("lite", "RD", "SELECT load_extension('/tmp/evil.so')"),
     ("lite", "RD", "SELECT readfile('/etc/passwd')"),
     ("lite", "RD", f"SELECT writefile('{WRITTEN}', 'x')"),
+    ("pg", "RD", "SELECT word FROM ts_stat($$SELECT to_tsvector('simple', pg_read_file('/etc/passwd'))$$)"),
+    (
+        "pg",
+        "RD",
+        "SELECT * FROM ts_stat($$SELECT to_tsvector(pg_terminate_backend(pid)::text) FROM pg_stat_activity$$)",
+    ),
+    ("pg", "RD", "SELECT ts_rewrite('a'::tsquery, $$SELECT 'a'::tsquery, to_tsquery(pg_read_file('/etc/passwd'))$$)"),
+    ("pg", "RD", "SELECT * FROM pg_hba_file_rules"),
+    ("pg", "RD", "SELECT * FROM pg_catalog.pg_file_settings"),
+    ("pg", "RD", "SELECT rolname, rolpassword FROM pg_authid"),
+    ("my", "RD", "SELECT user, authentication_string FROM mysql.user"),
+    ("my", "RD", "SELECT * FROM mysql.global_priv"),
     # Procedural escapes: DO, PREPARE/EXECUTE, CALL, functions.
     ("pg", "RD", "DO $$ BEGIN DELETE FROM order_items; END $$"),
     ("pg", "RD", "PREPARE p AS DELETE FROM order_items"),
@@ -139,6 +151,9 @@ CORPUS = [
     ("my", "RD", "SELECT 1 /*!, LOAD_FILE('/etc/passwd') */"),
     ("my", "RD", "SELECT 1 /*M!100000 , SLEEP(5) */"),
     ("my", "RD", "SELECT 1 --1, LOAD_FILE('/etc/passwd')\n"),
+    ("my", "RD", "SELECT /*+ SET_VAR(max_statement_time=0) */ count(*) FROM orders"),
+    ("my", "RD", "SELECT /*+ MAX_EXECUTION_TIME(100000000) */ count(*) FROM orders"),
+    ("my", "RD", "SELECT LAST_INSERT_ID(999)"),
     # Locks.
     ("pg", "RD", "LOCK TABLE orders IN ACCESS EXCLUSIVE MODE"),
     ("pg+my", "RD", "SELECT * FROM orders FOR UPDATE"),
@@ -177,6 +192,17 @@ CORPUS = [
     ("my", "R", "SELECT LPAD('x', 1000000000, 'y')"),
     ("lite", "R", "SELECT randomblob(1000000000)"),
     ("lite", "R", "SELECT zeroblob(500000000)"),
+    (
+        "lite",
+        "R",
+        "SELECT instr(replace(hex(zeroblob(1000000)), '0', 'a'), replace(hex(zeroblob(500000)), '0', 'a') || 'b')",
+    ),
+    ("my", "R", "SELECT LOCATE(CONCAT(REPEAT('a', 200000), 'b'), REPEAT('a', 400000))"),
+    ("pg+my", "R", "SELECT repeat(repeat('x', 10000000), 40)"),
+    ("pg+my", "R", "SELECT repeat('x', 10000 * 100000)"),
+    ("pg+my", "R", "SELECT repeat('x', (SELECT 100000000))"),
+    ("lite", "R", "SELECT printf('%.*c', 100000000, 'x')"),
+    ("pg", "R", "SELECT format('%1000000000s', 'x')"),
 ]
 
 # Ordinary SQL that must run, on the same server, answering what the same SQL answers run directly.
@@ -204,6 +230,9 @@ BENIGN = [
     ("my", "SELECT id, DATE_ADD(order_date, INTERVAL 1 DAY) AS next_day, DAYOFWEEK(order_date) AS weekday, "
            "YEAR(order_date) AS year FROM orders ORDER BY id"),
     ("my", "SELECT `status`, count(*) FROM `orders` GROUP BY `status`"),
+    ("pg", "SELECT lpad((id + 20000000)::text, 10, '0') AS code, repeat('*', 3) || status AS marked FROM orders"),
+    ("lite", "SELECT printf('%08.2f', total) AS padded, substr('*****', 1, 3) || status FROM orders"),
+    ("my", "SELECT FORMAT(total, 2) AS shown, LPAD(id, 10, '0') AS code, REPEAT('*', 3) FROM orders"),
 ]  # fmt: skip
 
 

@@ -36,7 +36,11 @@ from salesmcp.store.database import create_db_engine
 
 log = logging.getLogger(__name__)
 
-SQLITE_MAX_VALUE = 10_000_000  # bytes one SQLite value may have (SQLITE_LIMIT_LENGTH)
+SQLITE_MAX_VALUE = 1_000_000  # bytes one SQLite value may have (SQLITE_LIMIT_LENGTH)
+# Bytes of fetched values after which no more rows are read: an answer shows at most 32 KB of them, and rows of
+# megabyte values (a 1,000-row limit) would otherwise cost the server's memory gigabytes.
+MAX_FETCHED_BYTES = 8_000_000
+FETCH_STEP = 50
 SQLITE_CHECK_EVERY = 1_000  # virtual-machine steps between two looks at the clock
 MYSQL_RESET_CONNECTION = 0x1F  # COM_RESET_CONNECTION (MySQL 5.7.3+, MariaDB 10.2.4+)
 CLIENT_MARGIN = 5.0  # seconds the client waits beyond the server's own limit before dropping the connection
@@ -172,7 +176,8 @@ class ReadOnlyDatabase:
 
 def _first_line(exc: BaseException) -> str:
     if len(exc.args) == 2 and isinstance(exc.args[0], int) and isinstance(exc.args[1], str):  # PyMySQL's (code, text)
-        return f"{exc.args[1].splitlines()[0][:500]} (error {exc.args[0]})"
+        text = exc.args[1].strip().splitlines()
+        return f"{text[0][:500] if text else type(exc).__name__} (error {exc.args[0]})"
     lines = str(exc).strip().splitlines()
     return lines[0][:500] if lines else type(exc).__name__
 
@@ -197,6 +202,26 @@ def _is_unreachable(dialect: str, exc: Exception) -> bool:
         code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else None
         return code in (2002, 2003, 2006, 2013, 2055)
     return False
+
+
+def _size(value: Any) -> int:
+    return len(value) if isinstance(value, str | bytes | bytearray | memoryview) else 8
+
+
+def _fetch(cursor: Any, limit: int) -> tuple[list[tuple[Any, ...]], bool]:
+    """Up to ``limit`` rows and whether more exist: one row past the limit is read to know, and reading stops
+    early (more = True: rows were left unread or unshown) once MAX_FETCHED_BYTES of values came."""
+    rows: list[tuple[Any, ...]] = []
+    fetched = 0
+    while len(rows) <= limit:
+        step = cursor.fetchmany(min(FETCH_STEP, limit + 1 - len(rows)))
+        if not step:
+            return rows, False
+        rows.extend(step)
+        fetched += sum(_size(value) for row in step for value in row)
+        if fetched > MAX_FETCHED_BYTES:
+            return rows[:limit], True
+    return rows[:limit], True
 
 
 # -- SQLite ---------------------------------------------------------------------------------------------
@@ -231,13 +256,13 @@ def _run_sqlite(
     cursor = connection.cursor()
     try:
         cursor.execute(sql)
-        rows = cursor.fetchmany(limit + 1)
+        rows, more = _fetch(cursor, limit)
         columns = [column[0] for column in cursor.description or ()]
     finally:
         cursor.close()
         connection.set_authorizer(None)
         connection.set_progress_handler(None, 0)
-    return columns, rows[:limit], len(rows) > limit
+    return columns, rows, more
 
 
 # -- PostgreSQL -----------------------------------------------------------------------------------------
@@ -255,9 +280,9 @@ def _run_postgres(
     # A server-side cursor: one statement only (a portal), and rows fetched no further than asked.
     with connection.cursor(name="salesmcp_sql") as cursor:
         cursor.execute(sql)
-        rows = cursor.fetchmany(limit + 1)
+        rows, more = _fetch(cursor, limit)
         columns = [column.name for column in cursor.description or ()]
-    return columns, rows[:limit], len(rows) > limit
+    return columns, rows, more
 
 
 # -- MySQL / MariaDB ------------------------------------------------------------------------------------
@@ -280,9 +305,9 @@ def _run_mysql(
         setup.execute("START TRANSACTION READ ONLY")
     cursor = connection.cursor(SSCursor)  # unbuffered: rows read from the server no further than asked
     cursor.execute(sql)
-    rows = cursor.fetchmany(limit + 1)
+    rows, more = _fetch(cursor, limit)
     columns = [column[0] for column in cursor.description or ()]
-    if len(rows) > limit and cursor.fetchone() is not None:
+    if more and cursor.fetchone() is not None:
         # Rows are still coming (an explicit LIMIT above ours): stop the statement on the server, so that
         # closing the cursor reads no further than the rows already sent.
         stop()
@@ -291,7 +316,7 @@ def _run_mysql(
     except pymysql.err.OperationalError as exc:
         if exc.args[0] != 1317:  # "Query execution was interrupted": our own stop
             raise
-    return columns, rows[:limit], len(rows) > limit
+    return columns, rows, more
 
 
 def _reset(dialect: str, connection: Any) -> None:

@@ -110,3 +110,29 @@ def test_the_text_for_a_model_marks_the_rows_as_data_between_boundaries_no_value
     boundary = first.split("<", 1)[1].split(">", 1)[0]
     assert boundary.startswith("untrusted-data-") and boundary not in second
     assert first.rstrip().endswith(f"</{boundary}>") and "not instructions" in first
+
+
+BIG_VALUES = {  # 500 rows of 100,000 characters each: 50 MB if every row were read
+    "sqlite": "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 500) "
+    "SELECT n, printf('%.100000c', 'x') AS big FROM r",
+    "postgresql": "SELECT g AS n, repeat('x', 100000) AS big FROM generate_series(1, 500) g",
+    "mysql": "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r WHERE n < 500) "
+    "SELECT n, REPEAT('x', 100000) AS big FROM r",
+}
+
+
+def test_rows_of_huge_values_are_read_no_further_than_a_few_megabytes(reader: ReadOnlyDatabase) -> None:
+    fetched = reader.run(BIG_VALUES[reader.dialect], 1000)
+    assert fetched.more and 0 < len(fetched.rows) <= 100  # 8 MB of values, read 50 rows at a time: 100 of 500
+    answer = run_sql(reader, BIG_VALUES[reader.dialect], 1000, 1000)
+    assert answer["truncated"] is True and len(json.dumps(answer).encode()) <= MAX_ANSWER_BYTES
+
+
+def test_a_query_of_hundreds_of_long_column_names_still_answers_within_32_kb(reader: ReadOnlyDatabase) -> None:
+    name = "c" * 200  # (PostgreSQL keeps 63 characters of a name, MySQL takes up to 256)
+    columns = ", ".join(f"{number} AS {name}{number}" for number in range(300))
+    answer = run_sql(reader, f"SELECT {columns}", None, 1000)
+    assert len(json.dumps(answer, ensure_ascii=False).encode()) <= MAX_ANSWER_BYTES
+    assert answer["truncated"] is True and "columns fit in one answer" in answer["note"]
+    assert 0 < len(answer["columns"]) < 300 and all(len(column) <= 101 for column in answer["columns"])
+    assert [len(row) for row in answer["rows"]] == [len(answer["columns"])]

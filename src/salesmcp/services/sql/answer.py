@@ -18,6 +18,8 @@ from salesmcp.store.read_only import ReadOnlyDatabase
 DEFAULT_LIMIT = 100
 MAX_CELL = 500  # characters of one value in an answer; a longer one is cut and ends with "…"
 MAX_ANSWER_BYTES = 30_000  # the answer's JSON; with the words around it a tool's text stays under 32 KB
+MAX_COLUMN_NAME = 100  # characters of a column's name in an answer
+MAX_COLUMNS_BYTES = 8_000  # the column names' share of an answer: columns past it are left out, and said so
 ELLIPSIS = "…"
 
 
@@ -53,23 +55,27 @@ def run_sql(database: ReadOnlyDatabase, sql: str, limit: int | None, max_rows: i
         raise InvalidInput("limit", f"must be at most {max_rows} (SQL_MAX_ROWS)")
     checked = check_query(sql, database.dialect)
     fetched = database.run(checked.sql, limit)
+    columns = _columns(fetched.columns)
     cut_values = 0
     rows = []
     for raw in fetched.rows:
         row = []
-        for value in raw:
+        for value in raw[: len(columns)]:
             shaped, cut = json_cell(value)
             cut_values += cut
             row.append(shaped)
         rows.append(row)
     answer: dict[str, Any] = {
-        "columns": fetched.columns,
+        "columns": columns,
         "rows": rows,
         "row_count": len(rows),
         "truncated": fetched.more,
         "elapsed_ms": round(fetched.seconds * 1000, 1),
     }
     notes = []
+    if len(columns) < len(fetched.columns):
+        answer["truncated"] = True
+        notes.append(f"only the first {len(columns)} of {len(fetched.columns)} columns fit in one answer: select fewer")
     if fetched.more:
         more = f"raise limit (at most {max_rows})" if limit < max_rows else "aggregate"
         notes.append(f"more rows exist than the {limit} returned: {more}, or narrow the query")
@@ -82,6 +88,18 @@ def run_sql(database: ReadOnlyDatabase, sql: str, limit: int | None, max_rows: i
     if notes:
         answer["note"] = "; ".join(notes)
     return answer
+
+
+def _columns(names: list[str]) -> list[str]:
+    """The column names an answer can hold: each cut to MAX_COLUMN_NAME characters, as many as MAX_COLUMNS_BYTES."""
+    kept, size = [], 0
+    for name in names:
+        short = name if len(name) <= MAX_COLUMN_NAME else name[:MAX_COLUMN_NAME] + ELLIPSIS
+        size += len(compact_json(short).encode()) + 1
+        if size > MAX_COLUMNS_BYTES:
+            break
+        kept.append(short)
+    return kept
 
 
 def _fitting(answer: dict[str, Any]) -> int:

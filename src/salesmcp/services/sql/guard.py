@@ -10,6 +10,7 @@ cases it covers (docs/sql.md).
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 
 from sqlglot import exp
@@ -48,6 +49,7 @@ def _node_kinds() -> dict[type[exp.Expr], str]:
         "Lock": "FOR UPDATE/FOR SHARE (it locks rows)",
         "PropertyEQ": "a variable assignment (:=)",
         "NextValueFor": "NEXT VALUE FOR (it advances a sequence)",
+        "Hint": "an optimizer hint (/*+ … */: it could lift the statement's time limit)",
         "Command": "a statement the parser does not know",
     }  # fmt: skip
     return {getattr(exp, name): kind for name, kind in named.items() if hasattr(exp, name)}
@@ -66,20 +68,33 @@ DENIED_FUNCTIONS: dict[str, tuple[str, ...]] = {
         "pg_switch_wal", "pg_promote", "pg_backup_*", "pg_start_backup", "pg_stop_backup", "pg_wal_replay_*",
         "pg_stat_reset*", "pg_stat_statements_reset", "pg_import_system_collations", "pg_log_backend_*",
         "txid_current", "pg_current_xact_id", "pg_export_snapshot",
+        "ts_stat", "ts_rewrite",  # both run SQL given as a string, where no guard looks
     ),
     "mysql": (
         "load_file", "sleep", "benchmark", "get_lock", "release_lock", "release_all_locks", "is_free_lock",
         "is_used_lock", "master_pos_wait", "source_pos_wait", "master_gtid_wait", "wait_for_executed_gtid_set",
         "wait_until_sql_thread_after_gtids", "nextval", "setval", "sys_exec", "sys_eval", "sys_get", "sys_set",
+        "last_insert_id",
     ),
     "sqlite": (
         "load_extension", "readfile", "writefile", "edit", "fts3_tokenizer", "fsdir", "lsdir", "zipfile",
         "sqlite_dbpage", "sqlar_compress", "sqlar_uncompress",
     ),
 }  # fmt: skip
-# Built-ins that make one value as big as an argument asks; a literal count above this is refused.
-SIZE_FUNCTIONS = ("repeat", "lpad", "rpad", "pad", "space", "randomblob", "zeroblob", "replicate")
-MAX_BUILT_VALUE = 10_000_000
+# Tables that hold secrets or the server's own configuration files, by dialect (schema-qualified or not).
+DENIED_TABLES: dict[str, tuple[str, ...]] = {
+    "postgres": ("pg_authid", "pg_shadow", "pg_hba_file_rules", "pg_file_settings", "pg_ident_file_mappings",
+                 "pg_user_mappings", "pg_config"),
+    "mysql": ("mysql.*",),  # the accounts and their password hashes, the server's own tables
+    "sqlite": (),
+}  # fmt: skip
+# Built-ins that make a value as long as an argument asks, and where that argument is (0-based; -1: the last).
+# The count must be a constant, and what it builds at most MAX_BUILT_VALUE characters: a value that size costs
+# the server memory, and a search over it time, before any timeout (MariaDB and SQLite check their limits
+# between rows, not inside one function call).
+SIZE_ARGUMENTS = {"repeat": 1, "replicate": 1, "lpad": 1, "rpad": 1, "space": 0, "randomblob": 0, "zeroblob": 0}
+MAX_BUILT_VALUE = 100_000
+_WIDTH = re.compile(r"%[-+ 0#,!']*(\*|\d+)?(?:\.(\*|\d+))?")
 
 
 @dataclass(frozen=True)
@@ -127,20 +142,83 @@ def _check_comments(tokens: list[Token], dialect: str) -> None:
                 raise RefusedSql("MySQL executable comments (/*! … */) are refused: MySQL runs what they hold as SQL")
 
 
+def _constant(node: exp.Expr | None) -> float | None:
+    """The value of a constant count (a number, or arithmetic on numbers); None when it is not constant."""
+    if isinstance(node, exp.Literal) and not node.is_string:
+        try:
+            return float(node.this)
+        except ValueError:
+            return None
+    if isinstance(node, exp.Paren | exp.Cast):
+        return _constant(node.this)
+    if isinstance(node, exp.Neg):
+        return 0.0
+    if isinstance(node, exp.Binary) and isinstance(node, exp.Add | exp.Sub | exp.Mul | exp.Div):
+        left, right = _constant(node.this), _constant(node.expression)
+        if left is None or right is None:
+            return None
+        if isinstance(node, exp.Mul):
+            return left * right
+        return left + right if isinstance(node, exp.Add) else left
+    return None
+
+
+def _size_parts(node: exp.Func, names: set[str]) -> tuple[str, exp.Expr | None, exp.Expr | None] | None:
+    """(name, the count, the text it repeats or pads) of a value-building call; None for any other call."""
+    if isinstance(node, exp.Repeat):
+        return "repeat", node.args.get("times"), node.this
+    if isinstance(node, exp.Pad):
+        return ("lpad" if node.args.get("is_left") else "rpad"), node.args.get("expression"), node.this
+    if isinstance(node, exp.Space):
+        return "space", node.this, None
+    if isinstance(node, exp.Anonymous) and node.name.lower() in SIZE_ARGUMENTS:
+        name, arguments = node.name.lower(), node.expressions
+        place = SIZE_ARGUMENTS[name]
+        count = arguments[place] if len(arguments) > place else None
+        return name, count, arguments[0] if place == 1 and arguments else None
+    return None
+
+
+def _built_size(node: exp.Expr | None) -> float:
+    """How long a value a call builds, at most: its count times the length of what it repeats (itself built)."""
+    if not isinstance(node, exp.Func):
+        return float(len(node.this)) if isinstance(node, exp.Literal) and node.is_string else 1.0
+    parts = _size_parts(node, _function_names(node))
+    if parts is None:
+        return 1.0
+    name, count, text = parts
+    bound = _constant(count)
+    if bound is None:
+        raise RefusedSql(f"{name}(): its length must be a constant number (at most {MAX_BUILT_VALUE:,})")
+    return bound * (_built_size(text) if name in ("repeat", "replicate") else 1.0)
+
+
 def _check_size(node: exp.Func, names: set[str]) -> None:
-    if not names & set(SIZE_FUNCTIONS):
-        return
-    for literal in node.find_all(exp.Literal):
-        if literal.is_number and not literal.is_string:
-            try:
-                count = float(literal.this)
-            except ValueError:
-                continue
-            if count > MAX_BUILT_VALUE:
-                raise RefusedSql(
-                    f"{sorted(names & set(SIZE_FUNCTIONS))[0]}() would build a value of {count:,.0f} characters "
-                    f"(at most {MAX_BUILT_VALUE:,})"
-                )
+    if _size_parts(node, names) is not None:
+        size = _built_size(node)
+        if size > MAX_BUILT_VALUE:
+            name = _size_parts(node, names)[0]  # type: ignore[index]
+            raise RefusedSql(f"{name}() would build a value of {size:,.0f} characters (at most {MAX_BUILT_VALUE:,})")
+    elif names & {"printf", "format"}:
+        # The format string: printf's first argument (an unknown function to sqlglot), format's own ``this``.
+        template = (node.expressions or [None])[0] if isinstance(node, exp.Anonymous) else node.this
+        if isinstance(template, exp.Literal) and template.is_string:
+            for width, precision in _WIDTH.findall(template.this):
+                for part in (width, precision):
+                    if part == "*" or (part and int(part) > MAX_BUILT_VALUE):
+                        raise RefusedSql(
+                            f"{sorted(names & {'printf', 'format'})[0]}(): a width must be a number of at most "
+                            f"{MAX_BUILT_VALUE:,} written in the format"
+                        )
+
+
+def _check_table(table: exp.Table, dialect: str) -> None:
+    name, schema = table.name.lower(), table.db.lower()
+    for rule in DENIED_TABLES[dialect]:
+        denied = schema == rule[:-2] if rule.endswith(".*") else name == rule
+        if denied:
+            shown = f"{schema}.{name}" if schema else name
+            raise RefusedSql(f"{shown} is refused: it holds credentials or the server's own configuration")
 
 
 def check_query(sql: str, database: str) -> CheckedQuery:
@@ -177,6 +255,8 @@ def check_query(sql: str, database: str) -> CheckedQuery:
         kind = DENIED_NODES.get(type(node))
         if kind is not None:
             raise RefusedSql(f"a read-only query may not hold {kind}")
+        if isinstance(node, exp.Table):
+            _check_table(node, dialect)
         if isinstance(node, exp.Func):
             names = _function_names(node)
             denied = sorted(name for name in names if _denied(name, dialect))
