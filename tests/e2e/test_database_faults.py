@@ -22,7 +22,7 @@ from tests.support.tcp_proxy import TcpProxy
 TIMEOUT = 60  # no request may take this long
 FAST = 5.0  # seconds an answer may take while the database refuses connections
 RECOVERY = 15.0  # seconds the server may take to serve again once the database is back
-SHORT_CONNECT_TIMEOUT = 2  # seconds, in the URL, so that waiting on a silent database takes less time (libpq: at least 2)
+SHORT_CONNECT_TIMEOUT = 2  # seconds, in the URL: waiting on a silent database takes less time (libpq: at least 2)
 
 
 @pytest.fixture(params=["postgresql", "mariadb"])
