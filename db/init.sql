@@ -1,4 +1,4 @@
--- salesmcp schema for MySQL 8 / MariaDB, at Alembic revision 0003.
+-- salesmcp schema for MySQL 8 / MariaDB, at Alembic revision 0004.
 -- Generated from salesmcp.store.schema; do not edit. After a schema change run:
 --   python -m salesmcp.store.init_sql -o db/init.sql
 -- For a new, empty database (docker compose runs it at MySQL's first start): it gives the
@@ -60,6 +60,7 @@ CREATE TABLE IF NOT EXISTS generation_runs (
     deferred_indexes BOOL NOT NULL DEFAULT false,
     heartbeat_at DATETIME,
     worker VARCHAR(120),
+    flaws JSON,
     CONSTRAINT pk_generation_runs PRIMARY KEY (id),
     CONSTRAINT uq_generation_runs_run_key UNIQUE (run_key)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
@@ -152,4 +153,4 @@ INSERT IGNORE INTO orders (id, customer_id, order_date, status, subtotal, tax, s
     (512, 14, '2026-02-17', 'DELIVERED', 7.00, 0.00, 0.00, 7.00);
 
 INSERT INTO alembic_version (version_num)
-SELECT '0003' FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM alembic_version);
+SELECT '0004' FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM alembic_version);

@@ -183,6 +183,8 @@ generation_runs = Table(
     Column("deferred_indexes", Boolean, nullable=False, server_default=false()),
     Column("heartbeat_at", DateTime),
     Column("worker", String(120)),  # host:pid of the process doing the run, so a dead one is seen at once
+    # 0004: the defects made on purpose (the flaws parameter), per kind, so a QA test knows what to expect.
+    Column("flaws", JSON),
 )
 
 

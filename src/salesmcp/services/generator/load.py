@@ -19,6 +19,7 @@ from typing import Any, overload
 import numpy as np
 from sqlalchemy import Connection
 
+from salesmcp.services.generator.flaws import NULL_TEXT
 from salesmcp.services.generator.make import Chunk
 
 log = logging.getLogger(__name__)
@@ -74,6 +75,8 @@ def python_columns(chunk: Chunk) -> list[list]:
     for kind, column in zip(chunk.kinds, chunk.columns, strict=True):
         if kind in ("int", "str"):
             out.append(column.tolist())
+        elif kind == "opt":
+            out.append([None if value == NULL_TEXT else value for value in column.tolist()])
         elif kind == "bool":
             out.append(column.astype(np.int8).tolist())
         elif kind == "money":
@@ -106,6 +109,9 @@ def text_rows(chunk: Chunk) -> str:
             columns.append(_dates(column))
         elif kind == "ts":
             columns.append(_timestamps(column, NULL))
+        elif kind == "opt":
+            escaped = _escaped(column.astype(np.str_)).tolist()
+            columns.append([NULL if value == NULL_TEXT else value for value in escaped])
         else:
             columns.append(_escaped(column.astype(np.str_)).tolist())
     return "\n".join(map("\t".join, zip(*columns, strict=True))) + "\n"

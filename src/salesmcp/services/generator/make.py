@@ -19,6 +19,7 @@ from functools import cached_property
 import numpy as np
 
 from salesmcp.services.generator.calendar import calendar_factors
+from salesmcp.services.generator.flaws import flaw_counts, flaw_customers, flaw_products
 from salesmcp.services.generator.params import GenerationRequest, parse_weights
 from salesmcp.services.generator.pools import (
     CATEGORIES,
@@ -38,10 +39,10 @@ HOUR_WEIGHTS = np.array([1.0, 0.6, 0.4, 0.3, 0.3, 0.4, 0.8, 1.5, 2.5, 3.2, 3.5, 
 MONTH_WEIGHTS = np.array([0.9, 0.85, 0.95, 0.95, 1.0, 0.9, 0.85, 0.85, 1.0, 1.05, 1.35, 1.45])
 
 # The kinds of column a loader converts: int, money (cents), date (days), ts (seconds, -1 = NULL),
-# str, bool.
+# str, opt (str, NULL_TEXT = NULL), bool.
 TABLE_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
     "customers": (("id", "int"), ("custid", "str"), ("name", "str"), ("first_name", "str"), ("last_name", "str"),
-                  ("email", "str"), ("phone", "str"), ("city", "str"), ("country", "str"), ("status", "str"),
+                  ("email", "str"), ("phone", "opt"), ("city", "str"), ("country", "str"), ("status", "str"),
                   ("created_at", "ts"), ("updated_at", "ts")),
     "products": (("id", "int"), ("sku", "str"), ("name", "str"), ("category", "str"), ("price", "money"),
                  ("stock", "int"), ("active", "bool"), ("created_at", "ts")),
@@ -179,6 +180,15 @@ class Plan:
         self.methods = parse_weights(r.payment_methods, "payment_methods")
         self.carriers = parse_weights(r.carriers, "carriers")
 
+    def flaw_counts(self) -> dict[str, int] | None:
+        """The defects this run makes on purpose, per kind (None for clean data)."""
+        if not self.request.flaws:
+            return None
+        customers = [min(CUSTOMER_BLOCK, self.n_customers - first) for first in range(0, self.n_customers,
+                                                                                        CUSTOMER_BLOCK)]  # fmt: skip
+        products = [min(PRODUCT_BLOCK, self.n_products - first) for first in range(0, self.n_products, PRODUCT_BLOCK)]
+        return flaw_counts(self.seed, self.request.flaws, customers, products)
+
     # -- shapes of the data -------------------------------------------------------------------------
 
     @cached_property
@@ -256,6 +266,10 @@ class Plan:
         noun, adjective, variant = (_category_words(kind, category, words[i])
                                     for i, kind in enumerate(("nouns", "adjectives", "variants")))  # fmt: skip
         names = np.strings.add(np.strings.add(np.strings.add(adjective, " "), noun), np.strings.add(" - ", variant))
+        if self.request.flaws:
+            flawed_names = names.astype(object)
+            flaw_products(flawed_names, self.seed, block, self.request.flaws)
+            names = _text(flawed_names)
         prefixes = _text([c.prefix for c in CATEGORIES])[category]
         sku = np.strings.add(np.strings.add(prefixes, "-"), _padded(ids, 7))
         full_blocks, last = divmod(self.rows, ORDER_BLOCK)
@@ -301,11 +315,17 @@ class Plan:
         email = np.strings.add(np.strings.add(np.strings.add(_text(columns["fa"]), "."), _text(columns["la"])), id_text)
         email = np.strings.add(np.strings.add(email, "@"), _text(columns["dom"]))
         created = self.window_start - rng.integers(0, 730 * DAY, n)
+        text = {"name": np.strings.add(np.strings.add(first_names, " "), last_names), "first_name": first_names,
+                "last_name": last_names, "email": email, "phone": _text(columns["phone"]),
+                "city": _text(columns["city"])}  # fmt: skip
+        if self.request.flaws:
+            text = {field: values.astype(object) for field, values in text.items()}
+            flaw_customers({**text, "custid": _padded(ids, 3)}, self.seed, block, self.request.flaws)
+            text = {field: _text(values) for field, values in text.items()}
         return Chunk(
             "customers",
-            [ids, _padded(ids, 3), np.strings.add(np.strings.add(first_names, " "), last_names), first_names,
-             last_names, email, _text(columns["phone"]), _text(columns["city"]), _text(columns["c"]),
-             np.full(n, "active"), created, created],
+            [ids, _padded(ids, 3), text["name"], text["first_name"], text["last_name"], text["email"],
+             text["phone"], text["city"], _text(columns["c"]), np.full(n, "active"), created, created],
         )  # fmt: skip
 
     def order_block(self, block: int) -> OrderBlock:

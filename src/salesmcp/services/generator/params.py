@@ -108,6 +108,9 @@ class GenerationRequest(BaseModel):
     black_friday: float = Field(3.0, gt=0, le=20, description="orders on Black Friday vs an ordinary day")
     cyber_monday: float = Field(2.2, gt=0, le=20, description="orders on Cyber Monday vs an ordinary day")
     growth: float = Field(0.0, gt=-1, le=10, description="yearly growth of orders per day: 0.15 is +15% a year")
+    flaws: float = Field(
+        0.0, ge=0, le=0.5, description="share of customers and of products given realistic defects (0: clean data)"
+    )
     customer_skew: float = Field(
         1.2, gt=0, le=4, description="log-normal spread of orders per customer (higher: a few buy far more)"
     )

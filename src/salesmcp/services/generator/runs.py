@@ -55,6 +55,9 @@ class RunOut(BaseModel):
     locale: str | None
     mode: str | None
     counts: dict[str, int] | None = Field(description="rows made per table, once done")
+    flaws: dict[str, int] | None = Field(
+        None, description="defects made on purpose per kind (the flaws parameter): null when the data is clean"
+    )
     error: str | None = Field(description="why it failed or was interrupted")
     started_at: dt.datetime
     finished_at: dt.datetime | None
@@ -118,7 +121,7 @@ def run_out(row: RunRow, now: dt.datetime | None = None) -> RunOut:
     return RunOut(
         id=row.id, state="interrupted" if why else row.status, rows=row.rows_requested, progress=row.progress,
         seed=row.seed, start_date=row.start_date, end_date=row.end_date, locale=row.locale, mode=row.mode,
-        counts=row.counts, error=error, started_at=row.started_at, finished_at=row.finished_at,
+        counts=row.counts, flaws=row.flaws, error=error, started_at=row.started_at, finished_at=row.finished_at,
     )  # fmt: skip
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import func, insert, select, update
 
 from salesmcp.services.generator.contents import reset
+from salesmcp.services.generator.make import Plan
 from salesmcp.services.generator.params import GenerationRequest
 from salesmcp.services.generator.runs import (
     RunOut,
@@ -65,6 +66,7 @@ def prepare_run(store: SqlStore, request: GenerationRequest, join: bool = False)
             "start_date": request.start_date, "end_date": request.end_date, "locale": request.locale,
             "status": "queued", "progress": 0, "params": request.model_dump(mode="json"), "bases": bases.as_dict(),
             "deferred_indexes": defer, "started_at": now, "heartbeat_at": now,
+            "flaws": Plan(request).flaw_counts(),  # what a QA test should find, per kind
         }  # fmt: skip
         inserted = connection.execute(insert(runs).values(**values)).inserted_primary_key
         assert inserted is not None  # a single-row INSERT has one
