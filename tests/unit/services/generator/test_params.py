@@ -41,6 +41,14 @@ MAX_ROWS = 1_000
         ({"tax_rate": False}, "tax_rate"),
         ({"seed": True}, "seed"),
         ({"seasonality": 0}, "seasonality"),  # not read as false
+        ({"flaws": 0.6}, "flaws"),
+        ({"flaws": -0.1}, "flaws"),
+        ({"flaws": "some"}, "flaws"),
+        ({"holiday_factor": 0}, "holiday_factor"),
+        ({"black_friday": -1}, "black_friday"),
+        ({"cyber_monday": "big"}, "cyber_monday"),
+        ({"growth": -1}, "growth"),
+        ({"growth": 11}, "growth"),
     ],
 )
 def test_a_bad_parameter_is_invalid_input_naming_the_field(values, field):
