@@ -9,10 +9,10 @@ from typing import Any
 from sqlalchemy import Connection, inspect, text
 from sqlalchemy.types import Enum, String
 
-from salesmcp.errors import NotFound, Unavailable
+from salesmcp.errors import NotFound
 from salesmcp.models import compact_json
 from salesmcp.services.sql.answer import MAX_ANSWER_BYTES, json_cell
-from salesmcp.store.database import UNREACHABLE
+from salesmcp.store.database import database_errors
 from salesmcp.store.read_only import ReadOnlyDatabase
 
 EXACT_BELOW = 100_000  # tables estimated smaller than this are counted exactly
@@ -25,7 +25,7 @@ def describe_schema(database: ReadOnlyDatabase, table: str | None = None) -> dic
     indexes. Raises NotFound for a table that is not there."""
     engine = database.describing_engine()
     try:
-        with engine.connect() as connection, warnings.catch_warnings():
+        with database_errors(engine), engine.connect() as connection, warnings.catch_warnings():
             warnings.simplefilter("ignore")  # SQLAlchemy's note that it skips expression indexes (lower(city))
             inspector = inspect(connection)
             names = sorted(inspector.get_table_names())
@@ -37,8 +37,6 @@ def describe_schema(database: ReadOnlyDatabase, table: str | None = None) -> dic
             estimates = _estimated_rows(connection, names)
             tables = [_table(connection, inspector, name, estimates.get(name), detail=table is not None)
                       for name in names]  # fmt: skip
-    except UNREACHABLE as exc:
-        raise Unavailable(f"database unavailable: {str(getattr(exc, 'orig', exc)).splitlines()[0][:300]}") from None
     finally:
         if engine is not database.engine:
             engine.dispose()
