@@ -10,8 +10,9 @@ Run from the repository root:
 What it does, per database:
 
 1. **Data.** A scratch database with the schema and demo data (``open_engine(url)``), then ``salesmcp generate
-   --rows N`` (``--orders``, default 20000): SQLite ``bench/.data/bench_sql.sqlite``, PostgreSQL and MariaDB a
-   database ``bench_sql`` on the local server (made here if missing); all removed at the end.
+   --rows N`` (``--orders``, default 20000), in a scratch database of this run (``harness.scratch_database``:
+   SQLite ``bench/.data/salesmcp_bench_sql_<pid>.sqlite``, PostgreSQL and MariaDB ``salesmcp_bench_sql_<pid>``
+   on the local server); all removed at the end.
 2. **Five analyst queries** of different sizes, in the database's own SQL: a count, a join + group-by, a CTE with
    window functions, a UNION ALL of three group-bys, and a 46-line report (five CTEs, joins, a window).
 3. Per query:
@@ -37,7 +38,6 @@ differed, or a database was unavailable.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import gc
 import platform
 import sqlite3
@@ -45,12 +45,11 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from harness import DATA_ROOT, Table, dbapi_dsn, load_average, median_ms, time_sync
-from sqlalchemy import create_engine, text
+from harness import Table, dbapi_dsn, load_average, median_ms, scratch_database, time_sync
 from sqlalchemy.engine import make_url
 
 from salesmcp.services.sql import check_query, run_sql
@@ -58,16 +57,6 @@ from salesmcp.store.database import open_engine
 from salesmcp.store.read_only import ReadOnlyDatabase
 
 DATABASES = ("sqlite", "postgresql", "mariadb")
-SCRATCH = "bench_sql"
-SQLITE_FILE = DATA_ROOT / f"{SCRATCH}.sqlite"
-SERVER_URLS = {
-    "postgresql": f"postgresql+psycopg://postgres@127.0.0.1:5432/{SCRATCH}",
-    "mariadb": f"mysql+pymysql://root@127.0.0.1:3306/{SCRATCH}?charset=utf8mb4",
-}
-ADMIN_URLS = {
-    "postgresql": "postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
-    "mariadb": "mysql+pymysql://root@127.0.0.1:3306/",
-}
 GUARD_TARGET_MS = 1.0
 MAX_ROWS = 1000  # SQL_MAX_ROWS's default
 # A month 'YYYY-MM' of the date column {d}, per database.
@@ -177,42 +166,6 @@ LIMIT 50""",
 
 
 # ------------------------------------------------------------------------------------------------- the data
-
-
-@contextlib.contextmanager
-def scratch(database: str) -> Iterator[str]:
-    """The scratch database's SQLAlchemy URL, removed afterwards."""
-    if database == "sqlite":
-        files = [SQLITE_FILE.with_name(SQLITE_FILE.name + suffix) for suffix in ("", "-wal", "-shm")]
-        SQLITE_FILE.parent.mkdir(parents=True, exist_ok=True)
-        for stale in files:
-            stale.unlink(missing_ok=True)
-        try:
-            yield f"sqlite:///{SQLITE_FILE.resolve().as_posix()}"
-        finally:
-            for stale in files:
-                stale.unlink(missing_ok=True)
-        return
-    quote = "`" if database == "mariadb" else '"'
-    force = " WITH (FORCE)" if database == "postgresql" else ""
-    admin = create_engine(ADMIN_URLS[database], isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            if database == "postgresql":
-                exists = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": SCRATCH})
-            else:
-                exists = connection.execute(text("SHOW DATABASES LIKE :n"), {"n": SCRATCH})
-            if exists.first() is None:
-                connection.execute(text(f"CREATE DATABASE {quote}{SCRATCH}{quote}"))
-            else:
-                say(f"  {database}: database {SCRATCH} exists already; reused, dropped at the end")
-        try:
-            yield SERVER_URLS[database]
-        finally:
-            with admin.connect() as connection:
-                connection.execute(text(f"DROP DATABASE IF EXISTS {quote}{SCRATCH}{quote}{force}"))
-    finally:
-        admin.dispose()
 
 
 def fill(url: str, orders: int) -> None:
@@ -450,7 +403,7 @@ def main() -> int:
     for database in args.databases:
         say(f"\n== {database}")
         try:
-            with scratch(database) as url:
+            with scratch_database(database, "sql") as url:
                 fill(url, args.orders)
                 rs = measure(database, url, args)
         except Exception as exc:
