@@ -1,4 +1,4 @@
--- salesmcp schema for MySQL 8 / MariaDB, at Alembic revision 0004.
+-- salesmcp schema for MySQL 8 / MariaDB, at Alembic revision 0005.
 -- Generated from salesmcp.store.schema; do not edit. After a schema change run:
 --   python -m salesmcp.store.init_sql -o db/init.sql
 -- For a new, empty database (docker compose runs it at MySQL's first start): it gives the
@@ -121,6 +121,27 @@ CREATE TABLE IF NOT EXISTS shipments (
     INDEX ix_shipments_order_id (order_id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 
+CREATE TABLE IF NOT EXISTS returns (
+    id BIGINT NOT NULL AUTO_INCREMENT,
+    order_id BIGINT NOT NULL,
+    order_item_id BIGINT NOT NULL,
+    product_id INTEGER NOT NULL,
+    quantity INTEGER NOT NULL,
+    refund NUMERIC(14, 2) NOT NULL,
+    reason VARCHAR(32) NOT NULL,
+    returned_at DATETIME NOT NULL,
+    refunded_at DATETIME,
+    CONSTRAINT pk_returns PRIMARY KEY (id),
+    CONSTRAINT ck_returns_quantity CHECK (quantity > 0),
+    CONSTRAINT ck_returns_refund CHECK (refund >= 0),
+    CONSTRAINT fk_returns_order_id_orders FOREIGN KEY(order_id) REFERENCES orders (id),
+    CONSTRAINT fk_returns_order_item_id_order_items FOREIGN KEY(order_item_id) REFERENCES order_items (id),
+    CONSTRAINT fk_returns_product_id_products FOREIGN KEY(product_id) REFERENCES products (id),
+    INDEX ix_returns_order_id (order_id),
+    UNIQUE INDEX ix_returns_order_item_id (order_item_id),
+    INDEX ix_returns_product_id (product_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
 CREATE TABLE IF NOT EXISTS alembic_version (
     version_num VARCHAR(32) NOT NULL,
     CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)
@@ -153,4 +174,4 @@ INSERT IGNORE INTO orders (id, customer_id, order_date, status, subtotal, tax, s
     (512, 14, '2026-02-17', 'DELIVERED', 7.00, 0.00, 0.00, 7.00);
 
 INSERT INTO alembic_version (version_num)
-SELECT '0004' FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM alembic_version);
+SELECT '0005' FROM DUAL WHERE NOT EXISTS (SELECT 1 FROM alembic_version);

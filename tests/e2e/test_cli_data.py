@@ -11,7 +11,9 @@ from salesmcp.cli import main
 from salesmcp.services import generator
 from tests.integration.services.generator.tables import generate, scratch_store, sqlite_url
 
-EMPTY = dict.fromkeys(("products", "customers", "orders", "order_items", "payments", "shipments", "generation_runs"), 0)
+EMPTY = dict.fromkeys(
+    ("products", "customers", "orders", "order_items", "payments", "shipments", "returns", "generation_runs"), 0
+)
 
 
 @pytest.fixture

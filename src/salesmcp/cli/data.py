@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 # The service module (SQLAlchemy, pyarrow) is imported only when the command runs, so that every other
 # command starts fast; these names are checked against the service's by the tests.
 EXPORT_FORMATS = ("seed000", "csv", "parquet")
-EXPORT_TABLES = ("products", "customers", "orders", "order_items", "payments", "shipments")
+EXPORT_TABLES = ("products", "customers", "orders", "order_items", "payments", "shipments", "returns")
 
 
 @click.command("export")
@@ -147,7 +147,8 @@ def generate(
     mode: str | None, settings_: tuple[str, ...], batch_size: int | None, workers: int, partition: str | None,
     run_id: int | None, quiet: bool, database_url: str | None,
 ) -> None:  # fmt: skip
-    """Fill the database with synthetic e-commerce data: products, customers, orders, lines, payments, shipments."""
+    """Fill the database with synthetic e-commerce data: products, customers, orders, lines, payments, shipments
+    and returns."""
     from salesmcp.services import generator
 
     settings, store = open_database(database_url)

@@ -32,7 +32,7 @@ def register_generator_tools(server: SalesMCPServer, store: SqlStore, settings: 
         ADMIN,
         SETS_DATA,
         (
-            "Generate synthetic e-commerce data (customers, products, orders with lines, payments, shipments) "
+            "Generate synthetic e-commerce data (customers, products, orders with lines, payments, shipments, returns) "
             "in the database: `rows` orders with dates between start_date and end_date (YYYY-MM-DD or yyyymmdd). "
             "The same seed and parameters always give the same data; repeating an identical request (mode once) "
             "reports the earlier run instead. Runs as a job in its own process and reports progress; when it "
@@ -75,7 +75,7 @@ def register_generator_tools(server: SalesMCPServer, store: SqlStore, settings: 
         ADMIN,
         REPLACES_DATA,
         (
-            "Delete every row of every table (customers, products, orders, lines, payments, shipments, runs) "
+            "Delete every row of every table (customers, products, orders, lines, payments, shipments, returns, runs) "
             "and restart the ids; the schema stays. Refused unless confirm is true. Returns the counts after."
         ),
     )

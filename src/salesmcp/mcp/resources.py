@@ -73,6 +73,7 @@ payments are in euros (`EUR`), so read every amount as euros.
 | products | what can be ordered: sku, name, category, price, stock |
 | payments | how an order was paid: method, amount, currency, paid_at |
 | shipments | how an order travelled: carrier, tracking number, shipped and delivered times |
+| returns | an order line sent back after delivery: quantity, refund, reason, returned_at, refunded_at |
 | generation_runs | one run of the synthetic data generator: its parameters, progress and counts |
 
 An order's status is PLACED, PAID, SHIPPED, DELIVERED or CANCELLED; revenue counts every order

@@ -45,11 +45,12 @@ from sqlalchemy import (
 from salesmcp.errors import InvalidInput
 from salesmcp.models import compact_date
 from salesmcp.store.database import database_errors
-from salesmcp.store.schema import counted_orders, customers, order_items, orders, payments, products, shipments
+from salesmcp.store.maintenance import DATA_TABLES
+from salesmcp.store.schema import counted_orders, customers, metadata, orders
 from salesmcp.store.sql_store import SqlStore
 
 FORMATS = ("seed000", "csv", "parquet")
-TABLES: dict[str, Table] = {t.name: t for t in (products, customers, orders, order_items, payments, shipments)}
+TABLES: dict[str, Table] = {name: metadata.tables[name] for name in DATA_TABLES}
 DEFAULT_BATCH_SIZE = 10_000  # rows fetched and written at a time
 ROW_GROUP_ROWS = 100_000  # Parquet rows per row group: large enough for readers, a few MB in memory
 PARQUET_INSTALL = 'pip install "salesmcp[parquet]"'

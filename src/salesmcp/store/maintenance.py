@@ -15,8 +15,8 @@ from salesmcp.store.schema import TABLES_CHILD_FIRST, metadata
 if TYPE_CHECKING:  # the store opens engines with store.database, which seeds through advance_sequences here
     from salesmcp.store.sql_store import SqlStore
 
-DATA_TABLES = ("products", "customers", "orders", "order_items", "payments", "shipments")
-ORDER_TABLE_NAMES = ("orders", "order_items", "payments", "shipments")
+DATA_TABLES = ("products", "customers", "orders", "order_items", "payments", "shipments", "returns")
+ORDER_TABLE_NAMES = ("orders", "order_items", "payments", "shipments", "returns")
 
 
 def empty_tables(store: SqlStore) -> None:

@@ -160,6 +160,27 @@ shipments = Table(
     Index(None, "order_id"),
 )
 
+# 0005: goods sent back after delivery and the money given back for them (at most one return per order line).
+RETURN_REASONS = ("changed_mind", "damaged", "defective", "not_as_described", "wrong_item", "arrived_late")
+returns = Table(
+    "returns",
+    metadata,
+    Column("id", BIG_ID, primary_key=True),
+    Column("order_id", BIG_ID, ForeignKey("orders.id"), nullable=False),
+    Column("order_item_id", BIG_ID, ForeignKey("order_items.id"), nullable=False),
+    Column("product_id", Integer, ForeignKey("products.id"), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("refund", MONEY, nullable=False),  # the goods returned and the tax on them; never the shipping fee
+    Column("reason", String(32), nullable=False),
+    Column("returned_at", DateTime, nullable=False),
+    Column("refunded_at", DateTime),  # NULL: received, not refunded yet
+    CheckConstraint("quantity > 0", name="quantity"),
+    CheckConstraint("refund >= 0", name="refund"),
+    Index(None, "order_id"),
+    Index(None, "order_item_id", unique=True),
+    Index(None, "product_id"),
+)
+
 generation_runs = Table(
     "generation_runs",
     metadata,
@@ -197,4 +218,4 @@ def include_object(dialect: str) -> Callable[[SchemaItem, str | None, str, bool,
     return include
 
 
-TABLES_CHILD_FIRST = (order_items, payments, shipments, orders, products, customers, generation_runs)
+TABLES_CHILD_FIRST = (returns, order_items, payments, shipments, orders, products, customers, generation_runs)

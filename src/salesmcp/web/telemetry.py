@@ -123,6 +123,7 @@ class GenerationCollector(Collector):
 
     def collect(self) -> Iterable[Metric]:
         from salesmcp.services.generator.runs import State, run_out
+        from salesmcp.store.maintenance import DATA_TABLES
         from salesmcp.store.schema import generation_runs
 
         try:
@@ -133,7 +134,7 @@ class GenerationCollector(Collector):
             return []
         states = dict.fromkeys(get_args(State), 0)  # every state, 0 too: a series that vanishes alerts nobody
         orders = 0
-        written = {name: 0 for name in ("customers", "products", "orders", "order_items", "payments", "shipments")}
+        written = dict.fromkeys(DATA_TABLES, 0)
         for row in rows:
             run = run_out(row)
             states[run.state] = states.get(run.state, 0) + 1

@@ -26,6 +26,7 @@ from salesmcp.services.generator.pools import (
     CATEGORY_WEIGHTS,
     locale_pool,
 )
+from salesmcp.store.schema import RETURN_REASONS
 
 ORDER_BLOCK = 10_000
 CUSTOMER_BLOCK = 10_000
@@ -33,6 +34,12 @@ PRODUCT_BLOCK = 10_000
 DAY = 86_400
 EPOCH = dt.date(1970, 1, 1)
 STREAM_CUSTOMERS, STREAM_PRODUCTS, STREAM_ORDERS, STREAM_CUSTOMER_WEIGHTS, STREAM_PRODUCT_WEIGHTS = 1, 2, 3, 4, 5
+STREAM_RETURNS = 8  # (6 and 7: flaws.py)
+RETURN_WINDOW_DAYS = 30  # lines come back within this many days of delivery
+REFUND_DAYS = (1, 6)  # the refund follows the return by 1 to 5 days
+FULL_RETURN = 0.8  # share of returns that send back the line's whole quantity (the others: part of it)
+# How often each reason is given (schema.RETURN_REASONS' order).
+REASON_WEIGHTS = np.array([0.32, 0.08, 0.14, 0.24, 0.07, 0.15])
 # Orders by hour of the day (local shop time): quiet nights, an evening peak.
 HOUR_WEIGHTS = np.array([1.0, 0.6, 0.4, 0.3, 0.3, 0.4, 0.8, 1.5, 2.5, 3.2, 3.5, 3.6, 3.8, 3.6, 3.4, 3.4, 3.6, 4.0,
                          4.6, 5.2, 5.5, 5.0, 3.6, 2.0])  # fmt: skip
@@ -54,8 +61,11 @@ TABLE_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
                  ("paid_at", "ts"), ("txn_ref", "str")),
     "shipments": (("id", "int"), ("order_id", "int"), ("carrier", "str"), ("tracking_no", "str"),
                   ("shipped_at", "ts"), ("delivered_at", "ts"), ("status", "str")),
+    "returns": (("id", "int"), ("order_id", "int"), ("order_item_id", "int"), ("product_id", "int"),
+                ("quantity", "int"), ("refund", "money"), ("reason", "str"), ("returned_at", "ts"),
+                ("refunded_at", "ts")),
 }  # fmt: skip
-ORDER_TABLES = ("orders", "order_items", "payments", "shipments")
+ORDER_TABLES = ("orders", "order_items", "payments", "shipments", "returns")
 ID_TABLES = ("customers", "products", *ORDER_TABLES)
 
 
@@ -83,16 +93,17 @@ class Chunk:
 
 @dataclass
 class OrderBlock:
-    """One block of orders with their lines, payments and shipments (children sorted by order id)."""
+    """One block of orders with their lines, payments, shipments and returns (children sorted by order id)."""
 
     number: int
     orders: Chunk
     items: Chunk
     payments: Chunk
     shipments: Chunk
+    returns: Chunk
 
     def chunks(self) -> tuple[Chunk, ...]:
-        return (self.orders, self.items, self.payments, self.shipments)
+        return (self.orders, self.items, self.payments, self.shipments, self.returns)
 
     def rows(self) -> int:
         return sum(len(chunk) for chunk in self.chunks())
@@ -111,7 +122,7 @@ class OrderBlock:
 
             parts.append(
                 OrderBlock(self.number, self.orders.take(slice(first, first + batch)), within(self.items),
-                           within(self.payments), within(self.shipments))
+                           within(self.payments), within(self.shipments), within(self.returns))
             )  # fmt: skip
         return parts
 
@@ -126,7 +137,12 @@ def _cdf(weights: np.ndarray) -> np.ndarray:
 
 
 def _draw(cdf: np.ndarray, rng: np.random.Generator, size: int) -> np.ndarray:
-    return np.minimum(np.searchsorted(cdf, rng.random(size), side="right"), len(cdf) - 1)
+    return _pick(cdf, rng.random(size))
+
+
+def _pick(cdf: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
+    """The index each uniform draw in [0, 1) falls on in ``cdf``."""
+    return np.minimum(np.searchsorted(cdf, uniforms, side="right"), len(cdf) - 1)
 
 
 def _text(values: np.ndarray | Sequence[str]) -> np.ndarray:
@@ -151,6 +167,7 @@ class Bases:
     order_items: int = 0
     payments: int = 0
     shipments: int = 0
+    returns: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return {name: getattr(self, name) for name in ID_TABLES}
@@ -233,6 +250,15 @@ class Plan:
     @cached_property
     def _products(self) -> list[Chunk]:
         return [self._product_block(b) for b in range(self.product_blocks)]
+
+    @cached_property
+    def return_chance(self) -> np.ndarray:
+        """Each product's chance that a delivered line of it comes back: its category's factor, scaled so that
+        the share of all lines returned is ``return_rate`` (weighted by how often each product sells)."""
+        factors = {c.name: c.returns for c in CATEGORIES}
+        factor = np.array([factors[name] for chunk in self._products for name in chunk.columns[3].tolist()])
+        mean = float((self.product_weights * factor).sum())
+        return np.minimum(1.0, self.request.return_rate * factor / mean)
 
     @cached_property
     def product_prices(self) -> np.ndarray:
@@ -400,7 +426,40 @@ class Plan:
             [shipment_ids, order_ids[s], carrier_names[carrier[s]], tracking, shipped_at[s],
              np.where(delivered[s], delivered_at[s], -1), np.where(delivered[s], "DELIVERED", "IN_TRANSIT")],
         )  # fmt: skip
-        return OrderBlock(block, orders, items, payments, shipments)
+        line_delivered = np.where(delivered[owner], delivered_at[owner], -1)
+        returns = self._returns(block, first, items, owner, line_no, line_delivered)
+        return OrderBlock(block, orders, items, payments, shipments, returns)
+
+    def _returns(
+        self, block: int, first: int, items: Chunk, owner: np.ndarray, line_no: np.ndarray, delivered_at: np.ndarray
+    ) -> Chunk:
+        """Lines of delivered orders sent back within the window after delivery, and their refunds.
+
+        A line comes back at most once: its return's id is the line's place in the run, as its own id is. The
+        refund is the goods returned (units × unit price) plus the tax on them rounded down to the cent, never
+        the shipping fee: an order's refunds never exceed what was paid for it. A return after the window's end
+        is not made; one whose refund would fall after it is received but not refunded (``refunded_at`` NULL).
+        """
+        rng = _rng(self.seed, STREAM_RETURNS, block)
+        chance, whole, part, reason, back, refund_after = rng.random((6, len(owner)))
+        product = items.columns[2] - self.bases.products - 1
+        returned_at = delivered_at + DAY + (back * (RETURN_WINDOW_DAYS - 1) * DAY).astype(np.int64)
+        kept = (delivered_at >= 0) & (chance < self.return_chance[product]) & (returned_at <= self.as_of)
+        r = np.flatnonzero(kept)
+        quantity = items.columns[3][r]
+        partly = 1 + (part[r] * np.maximum(quantity - 1, 1)).astype(np.int64)  # 1 … quantity - 1
+        quantity = np.where((whole[r] < FULL_RETURN) | (quantity == 1), quantity, np.minimum(partly, quantity))
+        goods = quantity * items.columns[4][r]
+        refund = goods + goods * round(self.request.tax_rate * 10_000) // 10_000
+        low, high = REFUND_DAYS
+        refunded_at = returned_at[r] + ((low + refund_after[r] * (high - low)) * DAY).astype(np.int64)
+        return_ids = self.bases.returns + (first + owner[r]) * self.request.max_items_per_order + line_no[r] + 1
+        return Chunk(
+            "returns",
+            [return_ids, items.columns[1][r], items.columns[0][r], items.columns[2][r], quantity, refund,
+             _text(RETURN_REASONS)[_pick(_cdf(REASON_WEIGHTS), reason[r])],
+             returned_at[r], np.where(refunded_at <= self.as_of, refunded_at, -1)],
+        )  # fmt: skip
 
 
 def _category_words(kind: str, category: np.ndarray, draws: np.ndarray) -> np.ndarray:

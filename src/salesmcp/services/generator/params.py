@@ -74,7 +74,7 @@ def _faker_locales() -> frozenset[str]:
 
 
 class GenerationRequest(BaseModel):
-    """A generation: ``rows`` orders with their customers, products, items, payments and shipments."""
+    """A generation: ``rows`` orders with their customers, products, items, payments, shipments and returns."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -108,6 +108,13 @@ class GenerationRequest(BaseModel):
     black_friday: float = Field(3.0, gt=0, le=20, description="orders on Black Friday vs an ordinary day")
     cyber_monday: float = Field(2.2, gt=0, le=20, description="orders on Cyber Monday vs an ordinary day")
     growth: float = Field(0.0, gt=-1, le=10, description="yearly growth of orders per day: 0.15 is +15% a year")
+    return_rate: float = Field(
+        0.08,
+        ge=0,
+        le=0.5,
+        description="share of delivered order lines sent back within 30 days of delivery "
+        "(Clothing's far more often, Grocery's seldom), each refunded a few days later",
+    )
     flaws: float = Field(
         0.0, ge=0, le=0.5, description="share of customers and of products given realistic defects (0: clean data)"
     )

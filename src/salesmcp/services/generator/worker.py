@@ -33,7 +33,16 @@ from salesmcp.services.generator.runs import (
     this_worker,
 )
 from salesmcp.store import maintenance
-from salesmcp.store.schema import counted_orders, customers, order_items, orders, payments, products, shipments
+from salesmcp.store.schema import (
+    counted_orders,
+    customers,
+    order_items,
+    orders,
+    payments,
+    products,
+    returns,
+    shipments,
+)
 from salesmcp.store.sql_store import SqlStore, utcnow
 
 log = logging.getLogger(__name__)
@@ -215,6 +224,8 @@ def _check_references(store: SqlStore, plan: Plan) -> None:
          ((order_items.c.order_id, order_ids), (order_items.c.product_id, product_ids))),
         (payments, (b.payments, plan.rows), ((payments.c.order_id, order_ids),)),
         (shipments, (b.shipments, plan.rows), ((shipments.c.order_id, order_ids),)),
+        (returns, (b.returns, lines), ((returns.c.order_id, order_ids), (returns.c.product_id, product_ids),
+                                       (returns.c.order_item_id, (b.order_items + 1, b.order_items + lines)))),
     )  # fmt: skip
     with store.reading() as connection:
         for child, (base, size), references in children:
@@ -268,6 +279,7 @@ def _counts(store: SqlStore, plan: Plan) -> dict[str, int]:
         "order_items": (order_items, b.order_items, rows * plan.request.max_items_per_order),
         "payments": (payments, b.payments, rows),
         "shipments": (shipments, b.shipments, rows),
+        "returns": (returns, b.returns, rows * plan.request.max_items_per_order),
     }
     with store.reading() as connection:
         return {

@@ -24,10 +24,10 @@ from sqlalchemy import Boolean, Date, DateTime, Numeric, select
 from salesmcp.services import generator
 from salesmcp.services.generator import RunOut
 from salesmcp.store.database import open_engine
-from salesmcp.store.schema import customers, order_items, orders, payments, products, shipments
+from salesmcp.store.schema import customers, order_items, orders, payments, products, returns, shipments
 from salesmcp.store.sql_store import SqlStore
 
-DATA_TABLES = (customers, products, orders, order_items, payments, shipments)
+DATA_TABLES = (customers, products, orders, order_items, payments, shipments, returns)
 MAX_ROWS = 10_000_000
 DEFAULT_SEED = 42
 PROCESS_TIMEOUT = 120.0

@@ -23,7 +23,17 @@ from salesmcp.services import generator
 from salesmcp.services.generator import RunOut
 from salesmcp.services.generator.make import ORDER_BLOCK
 from salesmcp.services.generator.runs import plan_of
-from salesmcp.store.schema import customers, generation_runs, order_items, orders, payments, products, shipments
+from salesmcp.store.schema import (
+    RETURN_REASONS,
+    customers,
+    generation_runs,
+    order_items,
+    orders,
+    payments,
+    products,
+    returns,
+    shipments,
+)
 from salesmcp.store.sql_store import SqlStore
 from tests.conftest import DATABASES
 from tests.integration.services.generator.tables import (
@@ -71,6 +81,9 @@ LINKS = (
     (order_items, order_items.c.product_id, products),
     (payments, payments.c.order_id, orders),
     (shipments, shipments.c.order_id, orders),
+    (returns, returns.c.order_id, orders),
+    (returns, returns.c.order_item_id, order_items),
+    (returns, returns.c.product_id, products),
 )
 UNIQUE = ((customers, customers.c.email), (customers, customers.c.custid), (products, products.c.sku))
 
@@ -231,6 +244,50 @@ def test_payments_and_shipments_follow_the_status_and_time_only_moves_forward(st
     assert set(statuses) == {"PLACED", "PAID", "SHIPPED", "DELIVERED", "CANCELLED"}, statuses
     assert statuses["DELIVERED"] > len(story.tables["orders"]) / 2, statuses  # most orders have arrived
     assert 0.02 < statuses["CANCELLED"] / len(story.tables["orders"]) < 0.06, statuses  # cancel_rate 0.04
+
+
+def test_returns_are_delivered_lines_sent_back_within_30_days_and_refunded_after(story):
+    as_of = dt.datetime.combine(WINDOW[1], dt.time(23, 59, 59))
+    lines = {line["id"]: line for line in story.tables["order_items"]}
+    status = {order["id"]: order["status"] for order in story.tables["orders"]}
+    delivered = {s["order_id"]: _seconds(s["delivered_at"]) for s in story.tables["shipments"] if s["delivered_at"]}
+    sent_back = Counter(row["order_item_id"] for row in story.tables["returns"])
+    assert sent_back and max(sent_back.values()) == 1  # a line comes back at most once
+    for row in story.tables["returns"]:
+        line = lines[row["order_item_id"]]
+        assert (row["order_id"], row["product_id"]) == (line["order_id"], line["product_id"]), row
+        assert status[row["order_id"]] == "DELIVERED", row
+        assert 1 <= row["quantity"] <= line["quantity"] and row["reason"] in RETURN_REASONS, row
+        returned = _seconds(row["returned_at"])
+        assert delivered[row["order_id"]] < returned <= delivered[row["order_id"]] + dt.timedelta(days=30), row
+        assert returned <= as_of, row
+        if row["refunded_at"] is not None:
+            assert returned + dt.timedelta(days=1) <= _seconds(row["refunded_at"]) <= as_of, row
+            assert _seconds(row["refunded_at"]) <= returned + dt.timedelta(days=6), row
+    delivered_lines = [line for line in story.tables["order_items"] if status[line["order_id"]] == "DELIVERED"]
+    assert 0.06 < len(story.tables["returns"]) / len(delivered_lines) < 0.10  # return_rate 0.08
+    assert {row["reason"] for row in story.tables["returns"]} == set(RETURN_REASONS)
+
+
+def test_a_refund_is_the_goods_returned_and_their_tax_and_never_more_than_the_order_paid(story):
+    lines = {line["id"]: line for line in story.tables["order_items"]}
+    totals = {order["id"]: order["total"] - order["shipping_fee"] for order in story.tables["orders"]}
+    refunded = Counter()
+    for row in story.tables["returns"]:
+        goods = row["quantity"] * lines[row["order_item_id"]]["unit_price"]
+        assert row["refund"] == goods + math.floor(goods * 21 / 100), row  # tax_rate 0.21, rounded down
+        refunded[row["order_id"]] += row["refund"]
+    assert all(refunded[order] <= totals[order] for order in refunded)
+    assert any(row["refunded_at"] is None for row in story.tables["returns"])  # the last days' are not refunded yet
+
+
+def test_clothes_come_back_far_more_often_than_books(story):
+    category = {product["id"]: product["category"] for product in story.tables["products"]}
+    status = {order["id"]: order["status"] for order in story.tables["orders"]}
+    delivered = Counter(category[line["product_id"]] for line in story.tables["order_items"]
+                        if status[line["order_id"]] == "DELIVERED")  # fmt: skip
+    returned = Counter(category[row["product_id"]] for row in story.tables["returns"])
+    assert returned["Clothing"] / delivered["Clothing"] > 3 * returned["Books"] / delivered["Books"]
 
 
 def test_order_dates_fill_the_window_and_customers_and_products_exist_before_it(story):
