@@ -39,10 +39,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy
-from sqlalchemy import Column, Connection, Engine, MetaData, Table, create_engine, select
+from sqlalchemy import BigInteger, Column, Connection, Engine, MetaData, Table, create_engine, select
 from sqlalchemy.engine import URL, make_url
 
-from salesmcp.store.schema import generation_runs, order_items, orders, payments, shipments
+from salesmcp.store.schema import generation_runs, order_items, orders, payments, returns, shipments
 
 log = logging.getLogger(__name__)
 
@@ -52,28 +52,33 @@ COLUMNS: dict[str, dict[str, str]] = {
     "products": {"id": "BIGINT", "sku": "VARCHAR", "name": "VARCHAR", "category": "VARCHAR"},
     "payments": {"id": "BIGINT", "order_id": "BIGINT", "method": "VARCHAR"},
     "shipments": {"id": "BIGINT", "order_id": "BIGINT", "carrier": "VARCHAR", "delivered_at": "TIMESTAMP"},
+    "returns": {"id": "BIGINT", "order_id": "BIGINT", "order_item_id": "BIGINT", "quantity": "INTEGER",
+                "refund": "DECIMAL(18,2)", "refunded_at": "TIMESTAMP"},
     "orders": {"id": "BIGINT", "customer_id": "BIGINT", "order_date": "DATE", "status": "VARCHAR",
                "total": "DECIMAL(18,2)"},
     "order_items": {"id": "BIGINT", "order_id": "BIGINT", "product_id": "BIGINT", "quantity": "INTEGER",
                     "line_total": "DECIMAL(18,2)"},
 }  # fmt: skip
-# The copy is laid out for the questions: an order carries its payment's method and its shipment's carrier and
-# delivery time, and an order line its order's customer, date and status too, so no question joins two big tables.
-# (salesmcp makes at most one payment and one shipment per order; a database with more is answered by itself.)
+# The copy is laid out for the questions: an order carries its payment's method, its shipment's carrier and
+# delivery time and what it has been refunded (cents); an order line its order's customer, date and status too,
+# and its return's quantity, refund and refund time, so no question joins two big tables. (salesmcp makes at most
+# one payment and one shipment per order, and one return per line; a database with more is answered by itself.)
 ORDER_EXTRA = ("method", "carrier", "delivered_at")
 LINE_EXTRA = ("customer_id", "order_date", "status", *ORDER_EXTRA)
+LINE_RETURN = {"returned_quantity": "quantity", "refund": "refund", "refunded_at": "refunded_at"}  # copy: returns
 
 copy_metadata = MetaData()
 copy_orders = Table(
     "orders", copy_metadata,
     *(Column(name, orders.c[name].type) for name in COLUMNS["orders"]),
     Column("method", payments.c.method.type), Column("carrier", shipments.c.carrier.type),
-    Column("delivered_at", shipments.c.delivered_at.type),
+    Column("delivered_at", shipments.c.delivered_at.type), Column("refund_cents", BigInteger),
 )  # fmt: skip
 copy_lines = Table(
     "order_items", copy_metadata,
     *(Column(name, order_items.c[name].type) for name in COLUMNS["order_items"]),
     *(Column(name, copy_orders.c[name].type) for name in LINE_EXTRA),
+    *(Column(name, returns.c[column].type) for name, column in LINE_RETURN.items()),
 )  # fmt: skip
 copy_first_orders = Table(  # each customer's first counted order (by date, then id)
     "first_orders",
@@ -82,9 +87,15 @@ copy_first_orders = Table(  # each customer's first counted order (by date, then
     Column("order_id", orders.c.id.type),
 )
 WHOLE = ("customers", "products")  # copied whole at every sync
-APPENDED = ("orders", "order_items", "payments", "shipments")  # salesmcp only appends to these (or empties them)
+APPENDED = (
+    "orders",
+    "order_items",
+    "payments",
+    "shipments",
+    "returns",
+)  # salesmcp only appends to these (or empties them)
 EXTENSIONS = {"postgresql": "postgres_scanner", "mysql": "mysql_scanner"}  # SQLite: see _stage_sqlite
-LAYOUT = 2  # the copy's tables as this version lays them out: a copy made by another version is made again
+LAYOUT = 3  # the copy's tables as this version lays them out: a copy made by another version is made again
 INLINE_BUILD_ORDERS = 200_000  # a database up to this many orders is copied while the question waits
 STAGING_CHUNK = 100_000  # rows read from a SQLite file at a time
 # Columns that are never NULL in the schema travel as typed arrays (DuckDB reads those at memory speed); the
@@ -459,11 +470,15 @@ class Replica:
         columns = ", ".join(f"CAST({column} AS {kind}) AS {column}" for column, kind in COLUMNS[name].items())
         rows = f"SELECT {columns} FROM src.{name}{where}"
         if name == "orders":
-            return (f"SELECT o.*, p.method, s.carrier, s.delivered_at FROM ({rows}) o "
-                    "LEFT JOIN payments p ON p.order_id = o.id LEFT JOIN shipments s ON s.order_id = o.id")  # fmt: skip
+            return (f"SELECT o.*, p.method, s.carrier, s.delivered_at, coalesce(x.refund_cents, 0) AS refund_cents "
+                    f"FROM ({rows}) o LEFT JOIN payments p ON p.order_id = o.id "
+                    f"LEFT JOIN shipments s ON s.order_id = o.id "
+                    f"LEFT JOIN ({ORDER_REFUNDS}) x ON x.order_id = o.id")  # fmt: skip
         if name == "order_items":
             carried = ", ".join(f"o.{column}" for column in LINE_EXTRA)
-            return f"SELECT i.*, {carried} FROM ({rows}) i LEFT JOIN orders o ON o.id = i.order_id"
+            returned = ", ".join(f"r.{column} AS {name}" for name, column in LINE_RETURN.items())
+            return (f"SELECT i.*, {carried}, {returned} FROM ({rows}) i LEFT JOIN orders o ON o.id = i.order_id "
+                    "LEFT JOIN returns r ON r.order_item_id = i.id")  # fmt: skip
         return rows
 
     def _stage_sqlite(self, raw: Any, staging: Path, appends: dict[str, int] | None, whole: set[str]) -> None:
@@ -631,6 +646,11 @@ connection.execute("DETACH src")
 connection.close()
 """
 
+# What each order has been refunded, in cents, from the copy's returns (one not refunded yet gives nothing back).
+ORDER_REFUNDS = (
+    "SELECT order_id, CAST(sum(CASE WHEN refunded_at IS NOT NULL THEN round(refund * 100) ELSE 0 END) AS BIGINT) "
+    "AS refund_cents FROM returns GROUP BY order_id"
+)
 FIRST_ORDERS = (
     "SELECT customer_id, arg_min(id, (order_date, id)) AS order_id FROM orders WHERE status != 'CANCELLED' "
     "GROUP BY customer_id"
@@ -642,10 +662,11 @@ class NotCopyable(Exception):
 
 
 def _check_one_per_order(raw: Any) -> None:
-    for name in ("payments", "shipments"):
-        extra = raw.execute(f"SELECT count(*) - count(DISTINCT order_id) FROM {name}").fetchone()[0]
+    for name, key in (("payments", "order_id"), ("shipments", "order_id"), ("returns", "order_item_id")):
+        extra = raw.execute(f"SELECT count(*) - count(DISTINCT {key}) FROM {name}").fetchone()[0]
         if extra:
-            raise NotCopyable(f"{extra} orders have more than one row in {name}")
+            raise NotCopyable(f"{extra} {'orders' if key == 'order_id' else 'order lines'} have more than one row in "
+                              f"{name}")  # fmt: skip
 
 
 def _carry_late_children(raw: Any, appends: dict[str, int], previous: dict[str, Any]) -> None:
@@ -660,6 +681,18 @@ def _carry_late_children(raw: Any, appends: dict[str, int], previous: dict[str, 
                 f"UPDATE {table} SET {values} FROM {name} c WHERE c.order_id = {table}.{key} "
                 f"AND c.id > {appends[name]} AND {table}.{key} <= {known}"
             )
+    if "returns" in appends:  # a return of a line the copy held: the line carries it, its order the refund
+        known_lines = appends.get("order_items", (previous.get("order_items") or {}).get("max") or 0)
+        values = ", ".join(f"{name} = r.{column}" for name, column in LINE_RETURN.items())
+        raw.execute(
+            f"UPDATE order_items SET {values} FROM returns r WHERE r.order_item_id = order_items.id "
+            f"AND r.id > {appends['returns']} AND order_items.id <= {known_lines}"
+        )
+        new_refunds = ORDER_REFUNDS.replace("FROM returns", f"FROM returns WHERE id > {appends['returns']}")
+        raw.execute(
+            f"UPDATE orders SET refund_cents = orders.refund_cents + x.refund_cents FROM ({new_refunds}) x "
+            f"WHERE x.order_id = orders.id AND orders.id <= {known}"
+        )
 
 
 def _sql_text(value: str) -> str:

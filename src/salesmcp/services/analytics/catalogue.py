@@ -65,6 +65,16 @@ METRICS: dict[str, Metric] = {
                "orders (no tax, no shipping)", "line_cents", scale=CENTS, decimals=2, rounding="cents"),
         Metric("units", "Units", "units", ITEM, "sum of `order_items.quantity` over lines of counted orders",
                "units"),
+        Metric("net_revenue", "Net revenue", "EUR", ORDER, "revenue less the refunds given for the counted orders' "
+               "returns (a return not refunded yet takes nothing off)", "net_cents", scale=CENTS, decimals=2,
+               rounding="cents"),
+        Metric("refunds", "Refunds", "EUR", ITEM, "sum of `returns.refund` (the goods sent back and their tax, "
+               "never shipping) over refunded returns of lines of counted orders", "refund_cents", scale=CENTS,
+               decimals=2, rounding="cents"),
+        Metric("returned_units", "Returned units", "units", ITEM, "sum of `returns.quantity` over returns of "
+               "lines of counted orders, refunded or not", "returned_units"),
+        Metric("return_rate", "Return rate", "fraction", ITEM, "returned_units / units", "returned_units", "units",
+               decimals=4, rounding="4 decimals, a fraction"),
         Metric("cancellation_rate", "Cancellation rate", "fraction", ORDER, "cancelled orders / all orders",
                "cancelled_orders", "all_orders", decimals=4, rounding="4 decimals, a fraction"),
         Metric("average_delivery_days", "Average delivery days", "days", ORDER, "mean calendar days from "
@@ -72,6 +82,8 @@ METRICS: dict[str, Metric] = {
                "delivery_days", "delivered_orders", decimals=2, rounding="2 decimals"),
     )
 }  # fmt: skip
+
+ITEM_METRICS = tuple(name for name, metric in METRICS.items() if metric.level == ITEM)
 
 TIME_GRAINS = ("day", "week", "month", "quarter", "year")
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -116,10 +128,10 @@ def catalogue() -> dict[str, object]:
         "dimensions": dimensions,
         "rules": [
             "Counted orders are orders whose status is not CANCELLED.",
-            "Every metric is dated by the order's order_date; start_date and end_date include both ends "
-            "(yyyymmdd or YYYY-MM-DD).",
+            "Every metric is dated by the order's order_date (a return and its refund too: by the order they "
+            "came from); start_date and end_date include both ends (yyyymmdd or YYYY-MM-DD).",
             "Order-level metrics cannot be grouped or filtered by category or product (an order has many "
-            "lines): use net_sales or units. One query asks for metrics of one level.",
+            f"lines): use {', '.join(ITEM_METRICS)}. One query asks for metrics of one level.",
             "Text filters compare ignoring case; a filter takes one value or a list.",
         ],
     }
@@ -141,4 +153,4 @@ def markdown() -> str:
 def short_list() -> str:
     """Metric and dimension names for tool descriptions."""
     return (f"metrics: {', '.join(METRICS)}; dimensions: {', '.join(DIMENSIONS)} "
-            f"(category and product only with net_sales and units)")  # fmt: skip
+            f"(category and product only with {', '.join(ITEM_METRICS)})")  # fmt: skip

@@ -10,13 +10,13 @@ from typing import Any
 from salesmcp.dates import check_period, parse_date
 from salesmcp.errors import InvalidInput
 from salesmcp.models import money_json
-from salesmcp.services.analytics.catalogue import DIMENSIONS, METRICS
+from salesmcp.services.analytics.catalogue import DIMENSIONS, ITEM_METRICS, METRICS
 from salesmcp.services.analytics.query import COMPARES, MAX_LIMIT, previous_window, query_metrics
 from salesmcp.store.sql_store import SqlStore
 
 # Metrics whose groups add up to their total (a customer is in one group of new_customers, but may be in many
 # of customers; a ratio does not add at all).
-ADDITIVE = ("revenue", "orders", "net_sales", "units", "new_customers")
+ADDITIVE = ("revenue", "orders", "net_sales", "units", "new_customers", "net_revenue", "refunds", "returned_units")
 DEFAULT_CONTRIBUTORS = 10
 MAX_CONTRIBUTORS = 50
 
@@ -53,7 +53,7 @@ def explain_change(
         raise InvalidInput("by", f"name the dimension to split the change by: one of {', '.join(DIMENSIONS)}")
     if METRICS[metric].level not in DIMENSIONS[by].levels:
         raise InvalidInput("by", f"{metric} cannot be split by {by}: an order has lines of many {by} values; explain "
-                           f"net_sales or units by {by} instead")  # fmt: skip
+                           f"{' or '.join(m for m in ITEM_METRICS if m in ADDITIVE)} by {by} instead")  # fmt: skip
     if compare not in COMPARES:
         raise InvalidInput("compare", f"must be one of {', '.join(COMPARES)}")
     start, end = parse_date(start_date, "start_date"), parse_date(end_date, "end_date")

@@ -17,7 +17,16 @@ from salesmcp.dates import check_period, parse_optional_date
 from salesmcp.errors import InvalidInput
 from salesmcp.models import money_json
 from salesmcp.services.analytics import sql
-from salesmcp.services.analytics.catalogue import DIMENSIONS, ITEM, METRICS, ORDER, WEEKDAYS, Level, Metric
+from salesmcp.services.analytics.catalogue import (
+    DIMENSIONS,
+    ITEM,
+    ITEM_METRICS,
+    METRICS,
+    ORDER,
+    WEEKDAYS,
+    Level,
+    Metric,
+)
 from salesmcp.store.replica import Reading
 from salesmcp.store.schema import orders
 from salesmcp.store.sql_store import SqlStore
@@ -104,7 +113,7 @@ class Plan:
         if self.level not in dimension.levels:
             order_metrics = ", ".join(m for m in self.metrics if METRICS[m].level == ORDER)
             raise InvalidInput(field, f"{order_metrics} cannot be split by {name}: an order has lines of many "
-                               f"{name} values; ask for net_sales or units by {name} instead")  # fmt: skip
+                               f"{name} values; ask for {' or '.join(ITEM_METRICS)} by {name} instead")  # fmt: skip
 
     @staticmethod
     def _filters(value: object) -> dict[str, list[str | None]]:

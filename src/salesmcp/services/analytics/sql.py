@@ -31,10 +31,26 @@ from sqlalchemy.sql.visitors import replacement_traverse
 
 from salesmcp.services.analytics.catalogue import ITEM, Level
 from salesmcp.store.replica import copy_first_orders, copy_lines, copy_orders
-from salesmcp.store.schema import counted_orders, customers, order_items, orders, payments, products, shipments
+from salesmcp.store.schema import (
+    counted_orders,
+    customers,
+    order_items,
+    orders,
+    payments,
+    products,
+    returns,
+    shipments,
+)
 
 Expression = ColumnElement  # a SQL expression
-o, c, p, i, pay, s = orders, customers, products, order_items, payments, shipments
+o, c, p, i, pay, s, r = orders, customers, products, order_items, payments, shipments, returns
+# What each order has been refunded, in cents (a return not yet refunded gives nothing back yet).
+order_refunds = (
+    select(r.c.order_id, func.sum(case((r.c.refunded_at.is_not(None), func.round(r.c.refund * 100)), else_=0))
+           .label("refund_cents"))
+    .group_by(r.c.order_id)
+    .subquery("order_refunds")
+)  # fmt: skip
 
 
 def _delivered() -> ColumnElement[bool]:
@@ -73,6 +89,13 @@ PARTS: dict[str, Part] = {
     "delivered_orders": Part(lambda d, f: func.sum(case((_delivered(), 1), else_=0)), frozenset({"shipments"})),
     "line_cents": Part(lambda d, f: func.sum(case((counted_orders(), _cents(i.c.line_total)), else_=0))),
     "units": Part(lambda d, f: func.sum(case((counted_orders(), i.c.quantity), else_=0))),
+    "refund_cents": Part(lambda d, f: func.sum(case((and_(counted_orders(), r.c.refunded_at.is_not(None)),
+                                                     _cents(r.c.refund)), else_=0)), frozenset({"returns"})),
+    "returned_units": Part(lambda d, f: func.sum(case((and_(counted_orders(), r.c.quantity.is_not(None)),
+                                                       r.c.quantity), else_=0)), frozenset({"returns"})),
+    "net_cents": Part(lambda d, f: func.sum(case((counted_orders(),
+                                                  _cents(o.c.total) - func.coalesce(order_refunds.c.refund_cents, 0)),
+                                                 else_=0)), frozenset({"order_refunds"})),
 }  # fmt: skip
 
 
@@ -211,6 +234,10 @@ class From:
             joined = joined.outerjoin(pay, pay.c.order_id == o.c.id)
         if "shipments" in self.needs:
             joined = joined.outerjoin(s, s.c.order_id == o.c.id)
+        if "returns" in self.needs:  # at most one per line (a unique key): the lines are not multiplied
+            joined = joined.outerjoin(r, r.c.order_item_id == i.c.id)
+        if "order_refunds" in self.needs:
+            joined = joined.outerjoin(order_refunds, order_refunds.c.order_id == o.c.id)
         if "firsts" in self.needs:
             self.firsts = first_orders()
             joined = joined.outerjoin(self.firsts, self.firsts.c.id == o.c.id)
@@ -238,6 +265,10 @@ def _copy_columns(level: Level) -> dict[ColumnElement, ColumnElement]:
     if level == ITEM:
         moved.update({column: copy_lines.c[column.name] for column in i.c if column.name in copy_lines.c})
         moved[o.c.id] = copy_lines.c.order_id
+        moved.update({r.c.quantity: copy_lines.c.returned_quantity, r.c.refund: copy_lines.c.refund,
+                      r.c.refunded_at: copy_lines.c.refunded_at})  # fmt: skip
+    else:
+        moved[order_refunds.c.refund_cents] = copy_orders.c.refund_cents
     return moved
 
 

@@ -17,7 +17,7 @@ from salesmcp.errors import InvalidInput
 from salesmcp.services.analytics import DEFAULT_LIMIT, dimension_values, query_metrics
 from salesmcp.services.analytics.query import Compiled, Plan
 from salesmcp.store.replica import Replica
-from salesmcp.store.schema import customers, order_items, orders, payments, products, shipments
+from salesmcp.store.schema import customers, order_items, orders, payments, products, returns, shipments
 from salesmcp.store.sql_store import SqlStore
 from tests.conftest import emptied_database
 from tests.integration.services.generator.tables import generate, scratch_store
@@ -61,6 +61,11 @@ class Raw:
             self.items = list(connection.execute(select(order_items)))
             self.payments = {row.order_id: row.method for row in connection.execute(select(payments))}
             self.shipments = {row.order_id: row for row in connection.execute(select(shipments))}
+            self.returns = {row.order_item_id: row for row in connection.execute(select(returns))}
+        self.refunded: dict[int, Decimal] = defaultdict(Decimal)  # order id → refunds given
+        for row in self.returns.values():
+            if row.refunded_at is not None:
+                self.refunded[row.order_id] += _money(row.refund)
         self.first: dict[int, int] = {}  # customer id → its first counted order's id
         for order in sorted(self.orders, key=lambda o: (_day(o.order_date), o.id)):
             if order.status != "CANCELLED":
@@ -90,6 +95,7 @@ def order_metrics(raw: Raw, chosen: list[Any]) -> dict[str, Any]:
         "average_order_value": _round(revenue / len(counted), 2) if counted else None,
         "customers": len({o.customer_id for o in counted}),
         "new_customers": sum(1 for o in counted if raw.first.get(o.customer_id) == o.id),
+        "net_revenue": float(revenue - sum((raw.refunded[o.id] for o in counted), Decimal(0))),
         "cancellation_rate": _round(Decimal(len(chosen) - len(counted)) / len(chosen), 4) if chosen else None,
         "average_delivery_days": _round(Decimal(days) / len(delivered), 2) if delivered else None,
     }
@@ -102,8 +108,8 @@ def by(raw: Raw, key: Callable[[Any], Any], chosen: list[Any] | None = None) -> 
     return {value: order_metrics(raw, rows) for value, rows in groups.items()}
 
 
-ORDER_METRICS = ["revenue", "orders", "average_order_value", "customers", "new_customers", "cancellation_rate",
-                 "average_delivery_days"]  # fmt: skip
+ORDER_METRICS = ["revenue", "orders", "average_order_value", "customers", "new_customers", "net_revenue",
+                 "cancellation_rate", "average_delivery_days"]  # fmt: skip
 
 
 def _rows(answer: dict[str, Any], dimension: str) -> dict[Any, dict[str, Any]]:
@@ -175,6 +181,54 @@ def test_net_sales_and_units_by_category_and_product_are_the_lines_of_counted_or
         answer = query_metrics(store, metrics=["net_sales", "units"], group_by=[dimension], limit=1000)
         got = {row[dimension]: (row["net_sales"], row["units"]) for row in answer["rows"]}
         assert got == {k: (float(v["net_sales"]), v["units"]) for k, v in expected.items()}, dimension
+
+
+def test_refunds_returned_units_and_return_rate_by_category_product_and_month_are_the_returns_of_counted_lines(
+    store: SqlStore,
+) -> None:
+    raw = Raw(store)
+    orders_by_id = {o.id: o for o in raw.orders}
+    keys = {
+        "category": lambda line: raw.products[line.product_id].category,
+        "product": lambda line: raw.products[line.product_id].sku,
+        "month": lambda line: _day(orders_by_id[line.order_id].order_date).strftime("%Y-%m"),
+    }
+    assert raw.returns and any(row.refunded_at is None for row in raw.returns.values())
+    for dimension, key in keys.items():
+        sums: dict[Any, dict[str, Any]] = defaultdict(lambda: {"refunds": Decimal(0), "returned": 0, "units": 0})
+        for line in raw.items:
+            group = sums[key(line)]
+            if orders_by_id[line.order_id].status == "CANCELLED":
+                continue
+            group["units"] += line.quantity
+            sent_back = raw.returns.get(line.id)
+            if sent_back is not None:
+                group["returned"] += sent_back.quantity
+                if sent_back.refunded_at is not None:
+                    group["refunds"] += _money(sent_back.refund)
+        expected = {
+            value: {"refunds": float(g["refunds"]), "returned_units": g["returned"],
+                    "return_rate": _round(Decimal(g["returned"]) / g["units"], 4) if g["units"] else None}
+            for value, g in sums.items()
+        }  # fmt: skip
+        got: dict[Any, dict[str, Any]] = {}
+        # Products one category at a time: all of them in one answer would pass its 32 KB.
+        for chosen in sorted({p.category for p in raw.products.values()}) if dimension == "product" else [None]:
+            answer = query_metrics(store, metrics=["refunds", "returned_units", "return_rate"], group_by=[dimension],
+                                   filters={"category": chosen} if chosen else None, limit=1000)  # fmt: skip
+            assert answer["truncated"] is False
+            got.update({value: {k: v for k, v in row.items() if k != "product_name"}
+                        for value, row in _rows(answer, dimension).items()})  # fmt: skip
+        assert got == expected, dimension
+    clothing, books = (expected_rate(raw, orders_by_id, category) for category in ("Clothing", "Books"))
+    assert clothing > 3 * books  # clothes come back far more often
+
+
+def expected_rate(raw: Raw, orders_by_id: dict[int, Any], category: str) -> float:
+    lines = [line for line in raw.items if raw.products[line.product_id].category == category
+             and orders_by_id[line.order_id].status != "CANCELLED"]  # fmt: skip
+    returned = sum(raw.returns[line.id].quantity for line in lines if line.id in raw.returns)
+    return returned / sum(line.quantity for line in lines)
 
 
 def test_filters_compare_text_ignoring_case_and_a_window_includes_both_ends(store: SqlStore) -> None:
