@@ -12,6 +12,10 @@ Measured side by side in one run (see bench/README.md for each line):
 2. load:    end to end into SQLite, PostgreSQL and MariaDB (``prepare_run`` + ``run_generation``, as
             ``salesmcp generate`` does) vs a bare bulk load of the same rows, made beforehand and held in
             memory, through the database's fastest path; target >= 0.5x the bare rows/s.
+2b. files:  ``salesmcp generate --out DIR --format parquet`` (a real process) vs the Rust TPC-H generator
+            ``tpchgen-cli --format parquet`` writing about as many rows, alternating; MB/s and rows/s of the
+            files written, target ours >= 1.0x its MB/s; and the peak RSS of ours at --orders and a tenth of it
+            (flat memory: target < 1.5x).
 3. faker:   a straightforward generator calling Faker per field (smaller count); target ours >= 20x.
 4. memory:  peak RSS of a real ``salesmcp generate`` subprocess into SQLite at two sizes; target < 1.5x.
 5. latency: ``GET /health`` and the MCP tool ``get_customer`` on a real ``salesmcp serve`` while it runs a
@@ -65,11 +69,11 @@ from salesmcp.services.generator.pools import CATEGORIES, locale_pool
 from salesmcp.store.database import create_db_engine, open_engine
 from salesmcp.store.sql_store import SqlStore
 
-PARTS = ("gen", "load", "faker", "memory", "latency")
+PARTS = ("gen", "load", "files", "faker", "memory", "latency")
 DATABASES = ("sqlite", "postgresql", "mariadb")
-TABLES = ("products", "customers", "orders", "order_items", "payments", "shipments")  # parents first
+TABLES = ("products", "customers", "orders", "order_items", "payments", "shipments", "returns")  # parents first
 TPCH_ROWS_PER_SF = 6_001_215 + 1_500_000 + 800_000 + 200_000 + 150_000 + 10_000 + 25 + 5  # all 8 tables at sf=1
-TARGETS = {"gen": 0.5, "load": 0.5, "faker": 20.0, "memory": 1.5, "latency": 3.0}
+TARGETS = {"gen": 0.5, "load": 0.5, "files": 1.0, "faker": 20.0, "memory": 1.5, "latency": 3.0}
 BASE_ENV = {"SEED_DEMO_DATA": "false", "LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1"}
 broken: list[str] = []  # answers that disagree (exit 1)
 unavailable: list[str] = []  # servers or databases that did not answer (exit 2)
@@ -415,6 +419,71 @@ def part_load(args: argparse.Namespace, gen_rate: float | None) -> float | None:
     return sqlite_rate
 
 
+# ------------------------------------------------------------------------------------ 2b. files
+
+
+def folder_facts(folder: Path) -> tuple[int, int]:
+    """Bytes and rows (from the Parquet footers) of every Parquet file below ``folder``."""
+    import pyarrow.parquet as pq
+
+    files = list(folder.rglob("*.parquet"))
+    return sum(f.stat().st_size for f in files), sum(pq.ParquetFile(f).metadata.num_rows for f in files)
+
+
+def part_files(args: argparse.Namespace) -> None:
+    import shutil
+
+    tpchgen = shutil.which("tpchgen-cli")
+    section(f"2b. straight to Parquet files: {args.orders:,} orders vs tpchgen-cli ({tpchgen or 'not installed'})")
+    if tpchgen is None:
+        unavailable.append("tpchgen-cli (pip install tpchgen-cli)")
+        return
+    runs: dict[str, list[tuple[float, int, int, int]]] = {"ours": [], "tpchgen": []}
+    sf = None
+    for round_ in range(args.gen_repeat):
+        with tempfile.TemporaryDirectory(dir=DATA_ROOT) as ours_dir, tempfile.TemporaryDirectory(dir=DATA_ROOT) as tp:
+            command = [sys.executable, "-m", "salesmcp", "generate", "--rows", str(args.orders), "--seed",
+                       str(args.seed), "--out", ours_dir, "--format", "parquet", "--quiet"]  # fmt: skip
+            child = run_measured(command, env=BASE_ENV, cwd=DATA_ROOT, timeout=args.memory_timeout)
+            if child.returncode != 0:
+                broken.append(f"generate --out exited {child.returncode}: {child.stderr[-500:]}")
+                return
+            size, rows = folder_facts(Path(ours_dir))
+            runs["ours"].append((child.seconds, size, rows, child.peak_rss))
+            if sf is None:
+                sf = max(0.01, round(rows / TPCH_ROWS_PER_SF, 2))
+            reference = run_measured([tpchgen, "--scale-factor", str(sf), "--format", "parquet", "--output-dir", tp],
+                                     timeout=args.memory_timeout)  # fmt: skip
+            if reference.returncode != 0:
+                broken.append(f"tpchgen-cli exited {reference.returncode}: {reference.stderr[-500:]}")
+                return
+            tp_size, tp_rows = folder_facts(Path(tp))
+            runs["tpchgen"].append((reference.seconds, tp_size, tp_rows, reference.peak_rss))
+        for name, values in runs.items():
+            seconds, size, rows, peak = values[-1]
+            print(f"  round {round_ + 1} {name:8}: {seconds:6.2f} s, {size / 2**20:8.1f} MB, {rows:>11,} rows -> "
+                  f"{size / 2**20 / seconds:7.1f} MB/s, {rate(rows, seconds)}; peak RSS {mib(peak)}",
+                  flush=True)  # fmt: skip
+    medians = {name: median_ms([r[0] for r in values]) / 1000 for name, values in runs.items()}
+    mbs = {name: values[0][1] / 2**20 / medians[name] for name, values in runs.items()}
+    row_rate = {name: values[0][2] / medians[name] for name, values in runs.items()}
+    print(f"  medians: ours {mbs['ours']:.1f} MB/s, {row_rate['ours']:,.0f} rows/s; tpchgen-cli sf={sf} "
+          f"{mbs['tpchgen']:.1f} MB/s, {row_rate['tpchgen']:,.0f} rows/s (both processes, start included)")  # fmt: skip
+    add_ratio("files: MB/s vs tpchgen-cli", f"{mbs['ours']:.1f} MB/s", f"{mbs['tpchgen']:.1f} MB/s",
+              mbs["ours"] / mbs["tpchgen"], "files")  # fmt: skip
+    add_ratio("files: rows/s vs tpchgen-cli", f"{row_rate['ours']:,.0f}/s", f"{row_rate['tpchgen']:,.0f}/s",
+              row_rate["ours"] / row_rate["tpchgen"], "files")  # fmt: skip
+    small = max(1, args.orders // 10)
+    with tempfile.TemporaryDirectory(dir=DATA_ROOT) as folder:
+        command = [sys.executable, "-m", "salesmcp", "generate", "--rows", str(small), "--seed", str(args.seed),
+                   "--out", folder, "--format", "parquet", "--quiet"]  # fmt: skip
+        child = run_measured(command, env=BASE_ENV, cwd=DATA_ROOT, timeout=args.memory_timeout)
+    large_peak = runs["ours"][0][3]
+    print(f"  peak RSS of generate --out: {small:,} orders {mib(child.peak_rss)}, {args.orders:,} {mib(large_peak)}")
+    add_ratio(f"files: peak RSS {args.orders:,} vs {small:,} orders", mib(large_peak), mib(child.peak_rss),
+              large_peak / child.peak_rss, "memory")  # fmt: skip
+
+
 # ------------------------------------------------------------------------------- 3. Faker per field
 
 
@@ -716,6 +785,8 @@ def main() -> int:
         gen_rate = part_generation(args)
     if "load" in args.parts:
         sqlite_rate = part_load(args, gen_rate)
+    if "files" in args.parts:
+        part_files(args)
     if "faker" in args.parts:
         part_faker(args, gen_rate, sqlite_rate)
     if "memory" in args.parts:

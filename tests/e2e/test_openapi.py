@@ -25,7 +25,7 @@ MAX_EXAMPLES = 40  # per operation and phase: the whole run takes about 40 s
 # (POST /sql: a text that is not exactly one read-only query.)
 CONFIG = """
 [[operations]]
-include-path-regex = "^/(sales|sales/revenue|orders|analytics/query|analytics/chart|analytics/explain|sql)$"
+include-path-regex = "^/(sales|sales/revenue|orders|returns|analytics/query|analytics/chart|analytics/explain|sql)$"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "404"]
 """
 # POST /generate: a valid request is refused while another job runs (409), or when start_date is
@@ -125,7 +125,7 @@ def test_the_document_says_what_this_configuration_enforces(main_server: Server,
 def test_the_document_states_the_rules_the_server_enforces(main_server: Server) -> None:
     """What schemathesis found once: a rule the server enforced that the document did not say."""
     _, document = _get(f"{main_server.url}/openapi.json")
-    for path in ("/sales", "/sales/revenue", "/orders"):  # a rule between two fields: the documented 400
+    for path in ("/sales", "/sales/revenue", "/orders", "/returns"):  # a rule between two fields: the documented 400
         assert "start_date is after end_date" in document["paths"][path]["get"]["responses"]["400"]["description"]
     revenue = document["paths"]["/sales/revenue"]["get"]["parameters"]
     custid = next(parameter for parameter in revenue if parameter["name"] == "custid")

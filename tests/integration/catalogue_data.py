@@ -1,6 +1,6 @@
 """A small catalogue on top of the demo data, written with plain inserts: three products and three
-orders of 2023 (one whole: items, payment, shipment; one bare; one cancelled) besides the demo's
-twelve orders of 2026 (501-512, without items)."""
+orders of 2023 (one whole: items, payment, shipment, a line partly returned; one bare; one cancelled) besides
+the demo's twelve orders of 2026 (501-512, without items)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from sqlalchemy import insert
 
-from salesmcp.store.schema import order_items, orders, payments, products, shipments
+from salesmcp.store.schema import order_items, orders, payments, products, returns, shipments
 from salesmcp.store.sql_store import SqlStore
 
 CREATED = dt.datetime(2025, 12, 1, 8, 0, 0)
@@ -64,4 +64,10 @@ def add_catalogue(store: SqlStore) -> None:
             {"id": 1, "order_id": WHOLE_ORDER, "carrier": "PostNL", "tracking_no": "3SABC601",
              "shipped_at": dt.datetime(2023, 6, 16, 9, 0), "delivered_at": dt.datetime(2023, 6, 18, 14, 5),
              "status": "DELIVERED"},
+        )  # fmt: skip
+        connection.execute(
+            insert(returns),
+            {"id": 1, "order_id": WHOLE_ORDER, "order_item_id": 1, "product_id": 1, "quantity": 1,
+             "refund": Decimal("24.18"), "reason": "damaged", "returned_at": dt.datetime(2023, 6, 25, 10, 0),
+             "refunded_at": dt.datetime(2023, 6, 27, 9, 0)},
         )  # fmt: skip

@@ -1,4 +1,4 @@
-"""Seed 002's reads over REST: products, orders and one order; 400 / 404 with a JSON error body."""
+"""Seed 002's reads over REST: products, orders, one order and returns; 400 / 404 with a JSON error body."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from salesmcp.dates import OPTIONAL_DATE_PATTERN as OPTIONAL_DATE
 from salesmcp.paging import DEFAULT_PAGE, MAX_OFFSET, MAX_PAGE
 from salesmcp.scopes import READ
 from salesmcp.services import products_orders as service
-from salesmcp.services.products_orders import MAX_ORDER_ID, OrderDetail, OrderPage, ProductPage
-from salesmcp.store.schema import ORDER_STATUSES
+from salesmcp.services.products_orders import MAX_ORDER_ID, OrderDetail, OrderPage, ProductPage, ReturnPage
+from salesmcp.store.schema import ORDER_STATUSES, RETURN_REASONS
 from salesmcp.store.sql_store import SqlStore
 from salesmcp.validation import Text, any_case
 
@@ -53,6 +53,25 @@ class OrderQuery(PageQuery):
     customer: Text | None = Field(None, description="only this customer's orders (a custid, e.g. 011)")
 
 
+class ReturnQuery(PageQuery):
+    from_: str | None = Field(
+        None,
+        alias="from",
+        description=f"first day the goods came back (returned_at), inclusive; {DATE_RULE}",
+        json_schema_extra={"pattern": OPTIONAL_DATE},
+    )
+    to: str | None = Field(
+        None,
+        description=f"last day the goods came back, inclusive; {DATE_RULE}",
+        json_schema_extra={"pattern": OPTIONAL_DATE},
+    )
+    reason: str | None = Field(
+        None,
+        description=f"only this reason: {', '.join(RETURN_REASONS)}",
+        json_schema_extra={"pattern": rf"^\s*({any_case(RETURN_REASONS)})?\s*$"},
+    )
+
+
 class OrderPath(RequestModel):
     id: int = Field(description="order id", json_schema_extra={"minimum": 1, "maximum": MAX_ORDER_ID})
 
@@ -86,8 +105,20 @@ def list_orders(query: OrderQuery):
 @bp.get(
     "/orders/<id>",
     scope=READ,
-    summary="One order with its customer's custid, items, payment and shipment",
+    summary="One order with its customer's custid, items, payment, shipment and returns",
     responses={**json_response("The order", OrderDetail), **error_responses(404)},
 )
 def get_order(path: OrderPath):
     return jsonify(service.get_order(_store(), path.id).model_dump(mode="json"))
+
+
+@bp.get(
+    "/returns",
+    scope=READ,
+    summary="Returns (order lines sent back, with their refunds) in id order, optionally received in a date range "
+    "(from/to, inclusive) or of one reason, one page at a time",
+    responses={**json_response("A page of returns", ReturnPage), **PERIOD_RULE},
+)
+def list_returns(query: ReturnQuery):
+    page = service.list_returns(_store(), query.from_, query.to, query.reason, query.limit, query.offset)
+    return jsonify(page.model_dump(mode="json"))

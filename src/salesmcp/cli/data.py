@@ -9,7 +9,7 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 # The service module (SQLAlchemy, pyarrow) is imported only when the command runs, so that every other
 # command starts fast; these names are checked against the service's by the tests.
 EXPORT_FORMATS = ("seed000", "csv", "parquet")
+FILE_FORMATS = ("parquet", "csv")  # generate --out
 EXPORT_TABLES = ("products", "customers", "orders", "order_items", "payments", "shipments", "returns")
 
 
@@ -140,17 +141,38 @@ def _set_values(pairs: tuple[str, ...]) -> dict[str, str]:
     "(CLOUD_RUN_TASK_INDEX/COUNT, JOB_COMPLETION_INDEX with JOB_COMPLETIONS, AWS_BATCH_JOB_ARRAY_INDEX/SIZE).",
 )
 @click.option("--run-id", type=int, help="Do (or resume) this existing run, as the job workers do.")
+@click.option(
+    "--out",
+    metavar="DIR_OR_URL",
+    help="Write the tables as files here instead of into a database: a folder or an fsspec URL (s3://bucket/prefix, "
+    "gs://…, az://…), a folder per table, a file per block.",
+)
+@click.option(
+    "--format", "file_format", type=click.Choice(FILE_FORMATS), help="With --out: the files' format (default parquet)."
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @main_database_option
 def generate(
     rows: int | None, seed: int | None, start_date: str | None, end_date: str | None, locale: str | None,
     mode: str | None, settings_: tuple[str, ...], batch_size: int | None, workers: int, partition: str | None,
-    run_id: int | None, quiet: bool, database_url: str | None,
+    run_id: int | None, out: str | None, file_format: str | None, quiet: bool, database_url: str | None,
 ) -> None:  # fmt: skip
     """Fill the database with synthetic e-commerce data: products, customers, orders, lines, payments, shipments
-    and returns."""
+    and returns (or, with --out, write them as Parquet or CSV files)."""
     from salesmcp.services import generator
 
+    if out is not None:
+        given = {"--mode": mode, "--batch-size": batch_size, "--run-id": run_id, "--database-url": database_url,
+                 "--workers": workers if workers != 1 else None}  # fmt: skip
+        for option, value in given.items():
+            if value is not None:
+                raise click.BadParameter("is for a database run; --out writes files", param_hint=f"'{option}'")
+        values = {"rows": rows, "seed": seed, "start_date": start_date, "end_date": end_date, "locale": locale,
+                  **_set_values(settings_)}  # fmt: skip
+        _generate_files(values, out, file_format or "parquet", partition, quiet)
+        return
+    if file_format is not None:
+        raise click.BadParameter("is for files: give --out too", param_hint="'--format'")
     settings, store = open_database(database_url)
     batch = batch_size or settings.default_batch_size
     if batch < 1:
@@ -190,6 +212,27 @@ def generate(
     click.echo(result.model_dump_json())
     if result.state == "failed":
         raise click.ClickException(f"generation run {run_id} failed: {result.error}")
+
+
+def _generate_files(values: dict[str, Any], out: str, fmt: str, partition: str | None, quiet: bool) -> None:
+    """``generate --out``: this partition's blocks (the task array's, or the whole run) as files."""
+    import json
+
+    from salesmcp.cli._common import settings_from, start_logging
+    from salesmcp.services import generator
+    from salesmcp.services.generator.files import write_files
+
+    settings = settings_from()
+    start_logging(settings)
+    from_engine = None if partition else generator.partition_from_environment(os.environ)
+    part = generator.parse_partition(partition) if partition else from_engine or (1, 1)
+    request = generator.build_request(values, settings.data_seed, settings.generate_max_rows)
+    k, n = part
+    share = len(range(k - 1, -(-request.rows // generator.ORDER_BLOCK), n))  # this partition's blocks
+    orders = min(request.rows, share * generator.ORDER_BLOCK)
+    with _generation_bar(orders, quiet) as advance:
+        made = write_files(request, out, fmt, part, advance)
+    click.echo(json.dumps(made.as_dict()))
 
 
 def _run_workers(store: SqlStore, run_id: int, workers: int, advance: Callable[[int], None]) -> RunOut:

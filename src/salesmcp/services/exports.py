@@ -274,7 +274,7 @@ def _pyarrow() -> tuple[Any, Any]:
     return pyarrow, pyarrow.parquet
 
 
-def _arrow_schema(pa: Any, table: Table) -> Any:
+def arrow_schema(pa: Any, table: Table) -> Any:
     def arrow_type(column: Column) -> Any:
         kind = column.type
         if isinstance(kind, Boolean):
@@ -297,7 +297,7 @@ def _arrow_schema(pa: Any, table: Table) -> Any:
 def _write_parquet(batches: Batches, plan: _Plan, part: Path, report: Callable[[int], None]) -> int:
     pa, pq = _pyarrow()
     assert plan.table is not None
-    schema = _arrow_schema(pa, plan.table)
+    schema = arrow_schema(pa, plan.table)
     pending: list[Any] = []
     pending_rows = rows = 0
     with pq.ParquetWriter(str(part), schema) as writer:

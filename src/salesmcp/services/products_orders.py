@@ -1,4 +1,5 @@
-"""Catalogue reads (seed 002): products, orders, and one order with its items, payment and shipment.
+"""Catalogue reads (seed 002): products, orders, one order with its items, payment, shipment and returns, and
+the returns.
 
 The rules of these reads live here: statuses, 404 for an unknown order, and the shared rules they
 apply (the page rule of every list, salesmcp.paging; dates and periods, salesmcp.dates). The REST
@@ -17,7 +18,7 @@ from salesmcp.errors import InvalidInput, NotFound
 from salesmcp.models import Money, plain_schema, plain_schema_of
 from salesmcp.paging import DEFAULT_PAGE, Page, WholeNumber, page_config, page_window
 from salesmcp.store import products_orders as queries
-from salesmcp.store.schema import ORDER_STATUSES, OrderStatus
+from salesmcp.store.schema import ORDER_STATUSES, RETURN_REASONS, OrderStatus
 from salesmcp.store.sql_store import SqlStore
 
 OrderId = int | str
@@ -90,10 +91,23 @@ class ShipmentOut(_Out):
     status: str
 
 
+class ReturnOut(_Out):
+    id: int
+    order_id: int
+    order_item_id: int = Field(description="the order line sent back (at most one return per line)")
+    product_id: int
+    quantity: int = Field(description="units sent back")
+    refund: Money = Field(description="the goods sent back and their tax, rounded down to the cent; never shipping")
+    reason: str = Field(description=f"one of {', '.join(RETURN_REASONS)}")
+    returned_at: Timestamp
+    refunded_at: Timestamp | None = Field(description="null: received, not refunded yet")
+
+
 class OrderDetail(OrderOut):
     items: Annotated[list[OrderItemOut], WithJsonSchema(plain_schema_of(list[OrderItemOut]))]
     payment: Annotated[PaymentOut | None, WithJsonSchema(plain_schema_of(PaymentOut | None))]
     shipment: Annotated[ShipmentOut | None, WithJsonSchema(plain_schema_of(ShipmentOut | None))]
+    returns: Annotated[list[ReturnOut], WithJsonSchema(plain_schema_of(list[ReturnOut]))]
 
 
 class ProductPage(Page[ProductOut]):
@@ -104,6 +118,11 @@ class ProductPage(Page[ProductOut]):
 class OrderPage(Page[OrderOut]):
     # A page of orders in id order. (No docstring: it would become the schema's description.)
     model_config = page_config("orders")
+
+
+class ReturnPage(Page[ReturnOut]):
+    # A page of returns in id order. (No docstring: it would become the schema's description.)
+    model_config = page_config("returns")
 
 
 def list_products(
@@ -143,8 +162,25 @@ def list_orders(
     return OrderPage.cut([OrderOut.model_validate(row) for row in rows], total, window)
 
 
+def list_returns(
+    store: SqlStore,
+    start: dt.date | str | None = None,
+    end: dt.date | str | None = None,
+    reason: str | None = None,
+    limit: WholeNumber = DEFAULT_PAGE,
+    offset: WholeNumber = 0,
+) -> ReturnPage:
+    """A page of returns in id order; ``start``/``end`` (parameters ``from``/``to``) are inclusive dates of
+    ``returned_at`` and either may be left out; ``reason`` is one of RETURN_REASONS (any case)."""
+    window = page_window(limit, offset)
+    first, last = parse_optional_date(start, "from"), parse_optional_date(end, "to")
+    check_period(first, last, "from", "to")
+    rows, total = queries.return_page(store, first, last, _reason(reason), *window)
+    return ReturnPage.cut([ReturnOut.model_validate(row) for row in rows], total, window)
+
+
 def get_order(store: SqlStore, order_id: OrderId) -> OrderDetail:
-    """One order with its customer's custid, items, payment and shipment (null when none)."""
+    """One order with its customer's custid, items, payment and shipment (null when none) and returns."""
     order_id = _order_id(order_id)
     row = queries.order_detail(store, order_id)
     if row is None:
@@ -170,6 +206,15 @@ def _status(value: object) -> OrderStatus | None:
         if text.upper() == status:
             return status
     raise InvalidInput("status", f"must be one of {', '.join(ORDER_STATUSES)}; got {text!r}")
+
+
+def _reason(value: object) -> str | None:
+    text = _text(value, "reason")
+    if text is None:
+        return None
+    if text.lower() not in RETURN_REASONS:
+        raise InvalidInput("reason", f"must be one of {', '.join(RETURN_REASONS)}; got {text!r}")
+    return text.lower()
 
 
 def _text(value: object, field: str) -> str | None:

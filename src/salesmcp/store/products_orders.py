@@ -14,7 +14,16 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Table, func, select
 
-from salesmcp.store.schema import OrderStatus, customers, order_items, orders, payments, products, shipments
+from salesmcp.store.schema import (
+    OrderStatus,
+    customers,
+    order_items,
+    orders,
+    payments,
+    products,
+    returns,
+    shipments,
+)
 from salesmcp.store.sql_store import SqlStore
 
 Row = dict[str, Any]
@@ -37,6 +46,11 @@ PAYMENT_COLUMNS = (
 SHIPMENT_COLUMNS = (
     shipments.c.id, shipments.c.carrier, shipments.c.tracking_no, shipments.c.shipped_at, shipments.c.delivered_at,
     shipments.c.status,
+)  # fmt: skip
+
+RETURN_COLUMNS = (
+    returns.c.id, returns.c.order_id, returns.c.order_item_id, returns.c.product_id, returns.c.quantity,
+    returns.c.refund, returns.c.reason, returns.c.returned_at, returns.c.refunded_at,
 )  # fmt: skip
 
 
@@ -143,9 +157,28 @@ def order_detail(store: SqlStore, order_id: int) -> Row | None:
         shipment = connection.execute(
             select(*SHIPMENT_COLUMNS).where(shipments.c.order_id == order_id).order_by(shipments.c.id).limit(1)
         ).first()
+        sent_back = connection.execute(
+            select(*RETURN_COLUMNS).where(returns.c.order_id == order_id).order_by(returns.c.id)
+        ).all()
     return {
         **row._mapping,
         "items": [dict(item._mapping) for item in items],
         "payment": dict(payment._mapping) if payment else None,
         "shipment": dict(shipment._mapping) if shipment else None,
+        "returns": [dict(item._mapping) for item in sent_back],
     }
+
+
+def return_page(
+    store: SqlStore, start: dt.date | None, end: dt.date | None, reason: str | None, limit: int, offset: int
+) -> tuple[list[Row], int]:
+    """Returns in id order, optionally received within ``start`` … ``end`` (dates, inclusive) or of one reason."""
+    conditions: list[ColumnElement[bool]] = []
+    if start is not None:
+        conditions.append(returns.c.returned_at >= dt.datetime.combine(start, dt.time()))
+    if end is not None:
+        conditions.append(returns.c.returned_at < dt.datetime.combine(end + dt.timedelta(days=1), dt.time()))
+    if reason is not None:
+        conditions.append(returns.c.reason == reason)
+    with store.reading() as connection:
+        return _page(connection, returns, RETURN_COLUMNS, conditions, limit, offset)

@@ -89,14 +89,32 @@ def test_one_order_comes_with_items_payment_and_shipment(client):
         "id": 1, "carrier": "PostNL", "tracking_no": "3SABC601", "shipped_at": "2023-06-16T09:00:00Z",
         "delivered_at": "2023-06-18T14:05:00Z", "status": "DELIVERED",
     }  # fmt: skip
+    assert order["returns"] == [RETURN]
+
+
+RETURN = {
+    "id": 1, "order_id": WHOLE_ORDER, "order_item_id": 1, "product_id": 1, "quantity": 1, "refund": 24.18,
+    "reason": "damaged", "returned_at": "2023-06-25T10:00:00Z", "refunded_at": "2023-06-27T09:00:00Z",
+}  # fmt: skip
+
+
+def test_returns_answer_a_page_filtered_by_the_day_they_came_back_and_the_reason(client):
+    page = ok(client.get("/returns"))
+    assert list(page) == ["returns", *PAGE_KEYS]
+    assert (page["returns"], [page[key] for key in PAGE_KEYS]) == ([RETURN], [1, 50, 0, False])
+    assert ok(client.get("/returns?from=2023-06-25&to=20230625&reason=DAMAGED"))["returns"] == [RETURN]
+    assert ok(client.get("/returns?to=2023-06-24"))["returns"] == []
+    assert ok(client.get("/returns?from=2023-06-26"))["returns"] == []
+    assert ok(client.get("/returns?reason=wrong_item"))["total"] == 0
+    assert ok(client.get("/returns?reason=%20"))["total"] == 1  # a blank reason is no filter
 
 
 def test_an_order_without_payment_or_shipment_has_them_as_null(client):
     order = ok(client.get(f"/orders/{BARE_ORDER}"))
-    assert (order["items"], order["payment"], order["shipment"]) == ([], None, None)
+    assert (order["items"], order["payment"], order["shipment"], order["returns"]) == ([], None, None, [])
 
 
-@pytest.mark.parametrize("route", ["/products", "/orders", "/customers"])
+@pytest.mark.parametrize("route", ["/products", "/orders", "/customers", "/returns"])
 @pytest.mark.parametrize(
     ("query", "field"),
     [("offset=-1", "offset"), ("limit=0", "limit"), (f"limit={MAX_PAGE + 1}", "limit"), ("limit=abc", "limit"),
@@ -123,6 +141,17 @@ def test_bad_order_filters_are_a_400_naming_the_parameter(client, query, field):
     assert error["message"].startswith(f"{field}: ")
 
 
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [("from=2023-02-30", "from"), ("to=2023-6-1", "to"), ("from=2023-07-01&to=2023-06-01", "from"),
+     ("reason=broken", "reason")],
+)  # fmt: skip
+def test_bad_return_filters_are_a_400_naming_the_parameter(client, query, field):
+    error = error_of(client.get(f"/returns?{query}"), 400)
+    assert (error["code"], error["field"]) == ("invalid_input", field)
+    assert error["message"].startswith(f"{field}: ")
+
+
 def test_an_impossible_date_is_reported_as_such(client):
     error = error_of(client.get("/orders?from=2023-02-30&to=2023-03-31"), 400)
     assert "'2023-02-30' is not a real calendar date" in error["message"]
@@ -145,6 +174,7 @@ def test_an_order_id_that_cannot_be_an_id_is_a_400_naming_id(client, order_id):
 
 def test_the_openapi_document_describes_the_new_routes(client):
     paths = ok(client.get("/openapi/openapi.json"))["paths"]
-    assert {"/products", "/orders", "/orders/{id}"} <= set(paths)
+    assert {"/products", "/orders", "/orders/{id}", "/returns"} <= set(paths)
+    assert {p["name"] for p in paths["/returns"]["get"]["parameters"]} == {"limit", "offset", "from", "to", "reason"}
     parameters = {p["name"] for p in paths["/orders"]["get"]["parameters"]}
     assert parameters == {"limit", "offset", "from", "to", "status", "customer"}

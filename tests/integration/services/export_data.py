@@ -1,4 +1,4 @@
-"""A few hundred orders with their items, payments and shipments, written with plain inserts on top
+"""A few hundred orders with their items, payments, shipments and returns, written with plain inserts on top
 of the demo data: enough for exports to span several batches, with cents, cancelled orders, NULLs
 and names that CSV must quote."""
 
@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from sqlalchemy import insert
 
-from salesmcp.store.schema import customers, order_items, orders, payments, products, shipments
+from salesmcp.store.schema import customers, order_items, orders, payments, products, returns, shipments
 from salesmcp.store.sql_store import SqlStore
 
 CENT = Decimal("0.01")
@@ -37,7 +37,7 @@ def add_orders(store: SqlStore, count: int = 300, seed: int = 7) -> None:
         for i in range(1, 26)
     ]  # fmt: skip
     customer_ids = list(range(11, 21)) + [row["id"] for row in new_customers]
-    order_rows, item_rows, payment_rows, shipment_rows = [], [], [], []
+    order_rows, item_rows, payment_rows, shipment_rows, return_rows = [], [], [], [], []
     for n in range(count):
         order_id = FIRST_ORDER_ID + n
         day = dt.date(2025, 1, 1) + dt.timedelta(days=rng.randrange(455))
@@ -73,6 +73,14 @@ def add_orders(store: SqlStore, count: int = 300, seed: int = 7) -> None:
                      shipped_at=shipped, delivered_at=shipped + dt.timedelta(days=2) if status == "DELIVERED" else None,
                      status=status)
             )  # fmt: skip
+        if status == "DELIVERED" and n % 3 == 0:  # its last line comes back; every other return is not refunded yet
+            line = item_rows[-1]
+            returned = shipped + dt.timedelta(days=10)
+            return_rows.append(
+                dict(id=len(return_rows) + 1, order_id=order_id, order_item_id=line["id"],
+                     product_id=line["product_id"], quantity=1, refund=line["unit_price"], reason="damaged",
+                     returned_at=returned, refunded_at=returned + dt.timedelta(days=2) if n % 2 else None)
+            )  # fmt: skip
     with store.transaction() as connection:
         connection.execute(insert(customers), new_customers)
         connection.execute(insert(products), product_rows)
@@ -80,3 +88,4 @@ def add_orders(store: SqlStore, count: int = 300, seed: int = 7) -> None:
         connection.execute(insert(order_items), item_rows)
         connection.execute(insert(payments), payment_rows)
         connection.execute(insert(shipments), shipment_rows)
+        connection.execute(insert(returns), return_rows)

@@ -1,0 +1,286 @@
+"""A generation straight to files: Parquet or CSV in a local folder or at an fsspec URL (``s3://``, ``gs://``,
+``az://``), without a database.
+
+The rows are the plan's blocks, as a database run writes them (ids from 1, as in an empty database), so the
+files hold exactly what ``salesmcp export`` of that database run writes: the same columns, types and values.
+Each table is a folder of files, one per block (``orders/part-00003.parquet`` holds the fourth block of
+10,000 orders, ``order_items/part-00003.parquet`` their lines, and so on), written as each block is made:
+memory stays flat at any size.
+
+Products come last: their ``stock`` is what the run left (the planned stock less what its orders sold), known
+only once every block of orders is made. Partitions (k of n, as on a database) each write their own blocks and
+a small account in ``_partitions/`` (what their orders sold, the rows they wrote); the partition that finds
+all n accounts there writes the products and ``_run.json`` (the request, rows per table, the flaws made).
+
+The blocks are also the unit for Spark, Ray or Dask: ``block_tables(plan, block)`` is a pure function of the
+request and a block number (see docs/generator.md).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import posixpath
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from salesmcp.errors import InvalidInput
+from salesmcp.services.generator.flaws import NULL_TEXT
+from salesmcp.services.generator.make import Chunk, Plan
+from salesmcp.services.generator.params import GenerationRequest
+from salesmcp.store.schema import metadata
+
+FORMATS = ("parquet", "csv")
+FILES_INSTALL = 'pip install "salesmcp[files]"'  # pyarrow and fsspec (and s3fs, gcsfs, adlfs for the clouds)
+PARTITIONS_DIR = "_partitions"
+RUN_FILE = "_run.json"
+Progress = Callable[[int], None]
+"""Called with the number of orders just written."""
+
+
+@dataclass(frozen=True)
+class FilesRun:
+    """What a files run (or partition) did: where, which partition, the rows it wrote per table, and whether it
+    finished the run (wrote the products and ``_run.json``)."""
+
+    out: str
+    format: str
+    partition: tuple[int, int]
+    counts: dict[str, int]
+    finished: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        k, n = self.partition
+        return {"out": self.out, "format": self.format, "partition": f"{k}/{n}", "counts": self.counts,
+                "finished": self.finished}  # fmt: skip
+
+
+def write_files(
+    request: GenerationRequest,
+    out: str,
+    fmt: str = "parquet",
+    partition: tuple[int, int] = (1, 1),
+    progress: Progress | None = None,
+) -> FilesRun:
+    """Write partition ``k/n`` of the run ``request`` describes to ``out`` as ``fmt``."""
+    if fmt not in FORMATS:
+        raise InvalidInput("format", f"must be one of {', '.join(FORMATS)}; got {fmt!r}")
+    pa = _pyarrow()
+    store = FileStore.open(out)
+    fingerprint = request.fingerprint()
+    earlier = store.get_json(RUN_FILE)
+    if earlier is not None and earlier.get("fingerprint") != fingerprint:
+        raise InvalidInput("out", f"{store.url} holds the files of another generation; choose an empty folder")
+    plan = Plan(request)
+    k, n = partition
+    counts = dict.fromkeys(("customers", "orders", "order_items", "payments", "shipments", "returns"), 0)
+    for block in range(k - 1, plan.customer_blocks, n):
+        counts["customers"] += store.write(table_of(pa, plan.customer_chunk(block)), "customers", block, fmt)
+    sold = np.zeros(plan.n_products, dtype=np.int64)
+    for block in range(k - 1, plan.order_blocks, n):
+        made = plan.order_block(block)
+        for chunk in made.chunks():
+            counts[chunk.table] += store.write(table_of(pa, chunk), chunk.table, block, fmt)
+        sold += _sold(plan, made.orders, made.items)
+        if progress is not None:
+            progress(len(made.orders))
+    account = {"fingerprint": fingerprint, "format": fmt, "sold": sold.tolist(), "counts": counts}
+    store.put_json(f"{PARTITIONS_DIR}/part-{k:05d}-of-{n:05d}.json", account)
+    finished = _finish_when_all_there(store, plan, fmt, n)
+    return FilesRun(store.url, fmt, partition, counts, finished)
+
+
+def block_tables(plan: Plan, block: int) -> dict[str, Any]:
+    """Block ``block`` of orders as pyarrow tables, one per table (orders, order_items, payments, shipments,
+    returns): what a Spark, Ray or Dask task makes for its block numbers."""
+    pa = _pyarrow()
+    return {chunk.table: table_of(pa, chunk) for chunk in plan.order_block(block).chunks()}
+
+
+def _sold(plan: Plan, orders: Chunk, items: Chunk) -> np.ndarray:
+    """Units of each product the block's counted (not cancelled) orders sold."""
+    counted = (orders.columns[3] != "CANCELLED")[items.columns[1] - orders.columns[0][0]]  # a block's ids are a range
+    product = items.columns[2] - plan.bases.products - 1
+    return np.bincount(product[counted], weights=items.columns[3][counted], minlength=plan.n_products).astype(np.int64)
+
+
+def _finish_when_all_there(store: FileStore, plan: Plan, fmt: str, n: int) -> bool:
+    """With every partition's account there: the products (their stock settled) and ``_run.json``."""
+    names = [f"{PARTITIONS_DIR}/part-{k:05d}-of-{n:05d}.json" for k in range(1, n + 1)]
+    accounts = [store.get_json(name) for name in names]
+    expected = {"fingerprint": plan.request.fingerprint(), "format": fmt}
+    if any(account is None or {key: account.get(key) for key in expected} != expected for account in accounts):
+        return False  # a partition still to come (an account of another run is not this one's)
+    sold = np.sum([np.asarray(account["sold"], dtype=np.int64) for account in accounts if account], axis=0)
+    stock = plan.initial_stock - sold
+    if (stock < 0).any():
+        raise RuntimeError("stock would go negative; the partitions' accounts do not match this run")
+    pa = _pyarrow()
+    first = 0
+    for block in range(plan.product_blocks):
+        chunk = plan.product_chunk(block)
+        settled = Chunk(chunk.table, [*chunk.columns[:5], stock[first : first + len(chunk)], *chunk.columns[6:]])
+        store.write(table_of(pa, settled), "products", block, fmt)
+        first += len(chunk)
+    counts: dict[str, int] = {"products": plan.n_products}
+    for account in accounts:
+        for table, rows in (account or {})["counts"].items():
+            counts[table] = counts.get(table, 0) + int(rows)
+    blocks = {"orders": plan.order_blocks, "customers": plan.customer_blocks, "products": plan.product_blocks}
+    run = {"fingerprint": expected["fingerprint"], "request": plan.request.model_dump(mode="json"), "format": fmt,
+           "partitions": n, "counts": counts, "flaws": plan.flaw_counts(), "blocks": blocks}  # fmt: skip
+    store.put_json(RUN_FILE, run)
+    return True
+
+
+# -- columns to Arrow ---------------------------------------------------------------------------------------
+
+
+def table_of(pa: Any, chunk: Chunk) -> Any:
+    """The chunk as a pyarrow table with the database export's schema (``exports.arrow_schema``)."""
+    from salesmcp.services.exports import arrow_schema
+
+    schema = arrow_schema(pa, metadata.tables[chunk.table])
+    columns = dict(zip(chunk.names, zip(chunk.kinds, chunk.columns, strict=True), strict=True))
+    arrays = [_array(pa, field.type, *columns[field.name]) for field in schema]
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def _array(pa: Any, kind: Any, how: str, values: np.ndarray) -> Any:
+    if how == "money":  # integer cents → decimal128 with scale 2: its unscaled 128-bit integers, built directly
+        cents = values.astype(np.int64)
+        unscaled = np.empty((len(cents), 2), dtype=np.int64)
+        unscaled[:, 0], unscaled[:, 1] = cents, cents >> 63  # low word, then the sign extended
+        return pa.Array.from_buffers(kind, len(cents), [None, pa.py_buffer(unscaled.tobytes())])
+    if how == "date":
+        return pa.array(values.astype(np.int32), type=pa.int32()).cast(kind)
+    if how == "ts":
+        seconds = values.astype(np.int64)
+        return pa.array(seconds * 1_000_000, type=pa.int64(), mask=seconds < 0).cast(kind)
+    if how == "opt":
+        return pa.array(values.astype(object), type=kind, mask=values == NULL_TEXT)
+    if how == "bool":
+        return pa.array(values.astype(bool), type=kind)
+    if how == "int":
+        return pa.array(values.astype(np.int64), type=kind)
+    return pa.array(values.astype(object), type=kind)
+
+
+def _csv_columns(pa: Any, table: Any) -> Any:
+    """The table's columns as the database export writes them in CSV: exact decimals, ISO dates and timestamps
+    (``2025-01-31T10:00:00``), true/false, nothing for NULL."""
+    import pyarrow.compute as pc
+
+    columns = []
+    for column in table.columns:
+        if pa.types.is_timestamp(column.type):
+            seconds = column.cast(pa.timestamp("s"))  # whole seconds: %S writes no fraction then
+            columns.append(pc.strftime(seconds, format="%Y-%m-%dT%H:%M:%S"))
+        elif pa.types.is_string(column.type):
+            columns.append(column)
+        else:
+            columns.append(column.cast(pa.string()))
+    return pa.Table.from_arrays(columns, names=table.column_names)
+
+
+# -- where the files go ---------------------------------------------------------------------------------------
+
+
+class FileStore:
+    """A folder, local or at an fsspec URL: files written whole (locally through a temporary name)."""
+
+    def __init__(self, fs: Any, root: str, url: str) -> None:
+        self.fs, self.root, self.url = fs, root.rstrip("/"), url
+        self.local = "file" in _protocols(fs)
+
+    @classmethod
+    def open(cls, out: str) -> FileStore:
+        if not isinstance(out, str) or not out.strip():
+            raise InvalidInput("out", "name a folder or an fsspec URL (s3://bucket/prefix, gs://…, az://…)")
+        try:
+            import fsspec.core
+        except ImportError:
+            raise InvalidInput("out", f"writing files needs fsspec, which is not installed: {FILES_INSTALL}") from None
+        try:
+            fs, root = fsspec.core.url_to_fs(out.strip())
+        except (ImportError, ValueError) as exc:  # s3:// without s3fs, an unknown protocol
+            raise InvalidInput("out", f"cannot write to {out}: {exc}") from None
+        store = cls(fs, root, out.strip())
+        try:
+            store.fs.makedirs(store.root, exist_ok=True)
+        except OSError as exc:
+            raise InvalidInput("out", f"cannot create {out}: {exc.strerror or exc}") from None
+        return store
+
+    def path(self, name: str) -> str:
+        return posixpath.join(self.root, name) if not self.local else os.path.join(self.root, *name.split("/"))
+
+    def write(self, table: Any, name: str, block: int, fmt: str) -> int:
+        """``table`` as ``<name>/part-<block>.<fmt>``; the rows written."""
+        import pyarrow.csv
+        import pyarrow.parquet
+
+        relative = f"{name}/part-{block:05d}.{fmt}"
+        with self._writing(relative) as handle:
+            if fmt == "parquet":
+                pyarrow.parquet.write_table(table, handle)
+            else:
+                # The header as the export writes it (pyarrow would quote every name); the names are plain words.
+                handle.write((",".join(table.column_names) + "\n").encode())
+                options = pyarrow.csv.WriteOptions(include_header=False, quoting_style="needed")
+                pyarrow.csv.write_csv(_csv_columns(_pyarrow(), table), handle, write_options=options)
+        return int(table.num_rows)
+
+    def put_json(self, name: str, value: object) -> None:
+        with self._writing(name) as handle:
+            handle.write(json.dumps(value, separators=(",", ":")).encode())
+
+    def get_json(self, name: str) -> Any:
+        try:
+            with self.fs.open(self.path(name), "rb") as handle:
+                return json.loads(handle.read())
+        except FileNotFoundError:
+            return None
+
+    def _writing(self, name: str) -> Any:
+        return _Whole(self, self.path(name))
+
+
+class _Whole:
+    """A file written whole: locally to a temporary name, then renamed; an object store's upload is whole."""
+
+    def __init__(self, store: FileStore, path: str) -> None:
+        self.store, self.path = store, path
+        self.part = f"{path}.{uuid.uuid4().hex[:12]}.part" if store.local else path
+
+    def __enter__(self) -> Any:
+        parent = posixpath.dirname(self.path) if not self.store.local else os.path.dirname(self.path)
+        self.store.fs.makedirs(parent, exist_ok=True)
+        self.handle = self.store.fs.open(self.part, "wb")
+        return self.handle
+
+    def __exit__(self, kind: object, error: object, trace: object) -> None:
+        self.handle.close()
+        if not self.store.local:
+            return
+        if error is not None:
+            os.unlink(self.part)
+            return
+        os.replace(self.part, self.path)
+
+
+def _protocols(fs: Any) -> Iterable[str]:
+    protocol = fs.protocol
+    return (protocol,) if isinstance(protocol, str) else tuple(protocol)
+
+
+def _pyarrow() -> Any:
+    try:
+        import pyarrow
+    except ImportError:
+        raise InvalidInput("format", f"writing files needs pyarrow, which is not installed: {FILES_INSTALL}") from None
+    return pyarrow
