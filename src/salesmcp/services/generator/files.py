@@ -264,6 +264,9 @@ class _Whole:
         return self.handle
 
     def __exit__(self, kind: object, error: object, trace: object) -> None:
+        if error is not None and not self.store.local and hasattr(self.handle, "discard"):
+            self.handle.discard()  # an upload cut short is not committed
+            return
         self.handle.close()
         if not self.store.local:
             return

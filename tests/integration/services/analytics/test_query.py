@@ -366,6 +366,29 @@ def test_explain_change_adds_up_to_the_change_to_the_cent_and_names_the_biggest_
     assert refused.value.field == "metric"
 
 
+def test_explain_change_of_refunds_by_category_adds_up_to_the_refunds_of_the_raw_rows(store: SqlStore) -> None:
+    from salesmcp.services.analytics.explain import explain_change
+
+    raw = Raw(store)
+    orders_by_id = {o.id: o for o in raw.orders}
+
+    def refunds_by_category(first: dt.date, last: dt.date) -> dict[str, Decimal]:
+        totals: dict[str, Decimal] = defaultdict(Decimal)
+        for row in raw.returns.values():
+            order = orders_by_id[row.order_id]
+            if first <= _day(order.order_date) <= last and order.status != "CANCELLED" and row.refunded_at:
+                totals[raw.products[row.product_id].category] += _money(row.refund)
+        return totals
+
+    answer = explain_change(store, "refunds", "2026-01-01", "2026-03-31", "previous_year", "category", 3)
+    now = refunds_by_category(dt.date(2026, 1, 1), dt.date(2026, 3, 31))
+    before = refunds_by_category(dt.date(2025, 1, 1), dt.date(2025, 3, 31))
+    change = sum(now.values(), Decimal(0)) - sum(before.values(), Decimal(0))
+    assert change != 0 and Decimal(str(answer["change"])) == change
+    parts = [Decimal(str(c["change"])) for c in answer["contributors"]] + [Decimal(str(answer["rest"]["change"]))]
+    assert sum(parts, Decimal(0)) == change
+
+
 def test_groups_counted_apart_give_the_same_answer_as_the_window(store: SqlStore) -> None:
     """DuckDB holds a window over the groups in memory: with millions of groups the copy counts them apart."""
     plan = Plan(metrics=["revenue", "orders"], group_by=["customer", "month"], order_by="-revenue", limit=7)
