@@ -12,14 +12,14 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import make_url
 
 from salesmcp.services.analytics import query_metrics
 from salesmcp.services.generator import reset
 from salesmcp.store import replica as replica_module
 from salesmcp.store.replica import Replica, attach_statements, replica_path
-from salesmcp.store.schema import customers, orders
+from salesmcp.store.schema import customers, order_items, orders, returns
 from salesmcp.store.sql_store import SqlStore
 from tests.conftest import emptied_database
 from tests.integration.services.generator.tables import generate, scratch_store
@@ -71,6 +71,29 @@ def test_the_copy_follows_runs_a_moved_customer_and_a_reset_into_the_next_answer
     assert asked(copied) == (0, Decimal("0.00"), "duckdb")
     generate(copied, rows=400, seed=7, start_date="2025-01-01", end_date="2025-12-31")  # the same ids, other data
     assert asked(copied) == (*counted(copied), "duckdb")
+
+
+def test_a_return_added_to_an_order_the_copy_holds_counts_in_the_next_answer(copied: SqlStore) -> None:
+    """Returns come with their orders in a run, but a line can also come back later: its order and line in the
+    copy carry it from the next answer on."""
+    generate(copied, rows=400, seed=5, start_date="2025-01-01", end_date="2025-12-31", return_rate=0)
+    first = query_metrics(copied, metrics=["refunds", "returned_units"])["totals"]
+    assert first == {"refunds": 0, "returned_units": 0}
+    with copied.transaction() as connection:
+        line = connection.execute(
+            select(order_items).join(orders).where(orders.c.status == "DELIVERED").order_by(order_items.c.id).limit(1)
+        ).one()
+        delivered = connection.execute(select(orders.c.order_date).where(orders.c.id == line.order_id)).scalar_one()
+        connection.execute(insert(returns).values(
+            id=1, order_id=line.order_id, order_item_id=line.id, product_id=line.product_id, quantity=1,
+            refund=Decimal("12.34"), reason="damaged", returned_at=delivered, refunded_at=delivered,
+        ))  # fmt: skip
+    answer = query_metrics(copied, metrics=["refunds", "returned_units"])
+    assert answer["as_of"]["engine"] == "duckdb"
+    assert answer["totals"] == {"refunds": 12.34, "returned_units": 1}
+    orders_answer = query_metrics(copied, metrics=["revenue", "net_revenue"])["totals"]
+    _, revenue = counted(copied)
+    assert Decimal(str(orders_answer["net_revenue"])) == revenue - Decimal("12.34")
 
 
 def test_every_committed_write_moves_the_change_signal(copied: SqlStore) -> None:
