@@ -452,7 +452,7 @@ def part_files(args: argparse.Namespace) -> None:
             runs["ours"].append((child.seconds, size, rows, child.peak_rss))
             if sf is None:
                 sf = max(0.01, round(rows / TPCH_ROWS_PER_SF, 2))
-            reference = run_measured([tpchgen, "--scale-factor", str(sf), "--format", "parquet", "--output-dir", tp],
+            reference = run_measured([tpchgen, "parquet", "--scale-factor", str(sf), "--output-dir", tp],
                                      timeout=args.memory_timeout)  # fmt: skip
             if reference.returncode != 0:
                 broken.append(f"tpchgen-cli exited {reference.returncode}: {reference.stderr[-500:]}")
@@ -798,7 +798,8 @@ def main() -> int:
     table = Table(["measure", "ours", "reference", "ratio", "target", "result"])
     for r in ratios:
         table.add(r.what, r.ours, r.reference, f"{r.ratio:.2f}x", r.target, verdict(r.passed))
-    table.print()
+    if ratios:
+        table.print()
     print(f"load average at the end: {load_average()} (1, 5, 15 min; {os.cpu_count()} CPUs)")
     if broken:
         print("\nBROKEN:", *broken, sep="\n  ")

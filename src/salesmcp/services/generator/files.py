@@ -22,7 +22,9 @@ import json
 import os
 import posixpath
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,7 +71,7 @@ def write_files(
     """Write partition ``k/n`` of the run ``request`` describes to ``out`` as ``fmt``."""
     if fmt not in FORMATS:
         raise InvalidInput("format", f"must be one of {', '.join(FORMATS)}; got {fmt!r}")
-    pa = _pyarrow()
+    _pyarrow()
     store = FileStore.open(out)
     fingerprint = request.fingerprint()
     earlier = store.get_json(RUN_FILE)
@@ -78,20 +80,56 @@ def write_files(
     plan = Plan(request)
     k, n = partition
     counts = dict.fromkeys(("customers", "orders", "order_items", "payments", "shipments", "returns"), 0)
-    for block in range(k - 1, plan.customer_blocks, n):
-        counts["customers"] += store.write(table_of(pa, plan.customer_chunk(block)), "customers", block, fmt)
     sold = np.zeros(plan.n_products, dtype=np.int64)
-    for block in range(k - 1, plan.order_blocks, n):
-        made = plan.order_block(block)
-        for chunk in made.chunks():
-            counts[chunk.table] += store.write(table_of(pa, chunk), chunk.table, block, fmt)
-        sold += _sold(plan, made.orders, made.items)
-        if progress is not None:
-            progress(len(made.orders))
+    with _Writers(store, fmt) as writers:
+        for block in range(k - 1, plan.customer_blocks, n):
+            counts["customers"] += writers.write(plan.customer_chunk(block), block)
+        for block in range(k - 1, plan.order_blocks, n):
+            made = plan.order_block(block)
+            for chunk in made.chunks():
+                counts[chunk.table] += writers.write(chunk, block)
+            sold += _sold(plan, made.orders, made.items)
+            if progress is not None:
+                progress(len(made.orders))
     account = {"fingerprint": fingerprint, "format": fmt, "sold": sold.tolist(), "counts": counts}
     store.put_json(f"{PARTITIONS_DIR}/part-{k:05d}-of-{n:05d}.json", account)
     finished = _finish_when_all_there(store, plan, fmt, n)
     return FilesRun(store.url, fmt, partition, counts, finished)
+
+
+class _Writers:
+    """Chunks turned into Arrow and written by two threads while the caller makes the next block (pyarrow
+    converts, compresses and writes without holding the GIL). At most ``AHEAD`` chunks wait: memory stays flat.
+    The first error is raised in the caller; leaving waits for every write."""
+
+    AHEAD = 12
+
+    def __init__(self, store: FileStore, fmt: str) -> None:
+        self.store, self.fmt = store, fmt
+        self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="salesmcp-files")
+        self.pending: deque[Future[int]] = deque()
+
+    def __enter__(self) -> _Writers:
+        return self
+
+    def write(self, chunk: Chunk, block: int) -> int:
+        while len(self.pending) >= self.AHEAD:
+            self.pending.popleft().result()
+        pa = _pyarrow()
+        self.pending.append(self.pool.submit(lambda: self.store.write(table_of(pa, chunk), chunk.table, block,
+                                                                      self.fmt)))  # fmt: skip
+        return len(chunk)
+
+    def __exit__(self, kind: object, error: object, trace: object) -> None:
+        try:
+            while self.pending:
+                written = self.pending.popleft()
+                if error is None:
+                    written.result()
+                else:
+                    written.cancel()
+        finally:
+            self.pool.shutdown(wait=True)
 
 
 def block_tables(plan: Plan, block: int) -> dict[str, Any]:
@@ -162,12 +200,17 @@ def _array(pa: Any, kind: Any, how: str, values: np.ndarray) -> Any:
         seconds = values.astype(np.int64)
         return pa.array(seconds * 1_000_000, type=pa.int64(), mask=seconds < 0).cast(kind)
     if how == "opt":
-        return pa.array(values.astype(object), type=kind, mask=values == NULL_TEXT)
+        return pa.array(_text(values), type=kind, mask=values == NULL_TEXT)
     if how == "bool":
-        return pa.array(values.astype(bool), type=kind)
+        return pa.array(values.astype(bool, copy=False), type=kind)
     if how == "int":
-        return pa.array(values.astype(np.int64), type=kind)
-    return pa.array(values.astype(object), type=kind)
+        return pa.array(values.astype(np.int64, copy=False), type=kind)
+    return pa.array(_text(values), type=kind)
+
+
+def _text(values: np.ndarray) -> np.ndarray:
+    """numpy's fixed-width text (Arrow reads it in C, about 5x faster than Python strings), whatever came."""
+    return values if values.dtype.kind == "U" else values.astype(np.str_)
 
 
 def _csv_columns(pa: Any, table: Any) -> Any:
