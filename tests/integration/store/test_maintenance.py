@@ -65,3 +65,34 @@ def test_dropping_and_building_the_order_indexes_twice_is_harmless(store: SqlSto
     create_order_indexes(store)
     create_order_indexes(store)
     assert index_names(store) == before
+
+
+def _order_tables_keys(store: SqlStore) -> dict[str, object]:
+    """Every index (name, columns, unique) and foreign key (name, column, target) of the order tables."""
+    keys: dict[str, object] = {}
+    with store.engine.connect() as connection:
+        inspector = inspect(connection)
+        for name in ("orders", "order_items", "payments", "shipments", "returns"):
+            keys[name] = (
+                sorted((ix["name"], tuple(ix["column_names"]), bool(ix["unique"]))
+                       for ix in inspector.get_indexes(name)),
+                sorted((fk["name"], tuple(fk["constrained_columns"]), fk["referred_table"])
+                       for fk in inspector.get_foreign_keys(name)),
+            )  # fmt: skip
+    return keys
+
+
+@pytest.mark.parametrize("server", ["mariadb", "postgresql"])
+def test_the_order_tables_get_back_exactly_their_indexes_and_foreign_keys(request, server) -> None:
+    store = SqlStore(open_engine(emptied_database(request, server, demo_data=False)))
+    try:
+        before = _order_tables_keys(store)
+        assert all(indexes and foreign_keys for indexes, foreign_keys in before.values())  # type: ignore[misc]
+        drop_order_indexes(store)
+        dropped = _order_tables_keys(store)
+        assert all(not foreign_keys for _, foreign_keys in dropped.values())  # type: ignore[misc]
+        create_order_indexes(store)
+        assert _order_tables_keys(store) == before
+    finally:
+        create_order_indexes(store)
+        store.close()

@@ -116,9 +116,10 @@ ENDLESS = "SELECT a.id FROM orders a, orders b, orders c, orders d, orders e, or
 
 def test_rows_are_read_no_further_than_one_past_the_limit(runner: ReadOnlyDatabase) -> None:
     for endless in (ENDLESS, f"{ENDLESS} LIMIT 100000000"):  # (an explicit LIMIT above ours too)
+        # An answer at all is the proof: computing every row takes far longer than the runner's timeout, which
+        # would have stopped the query with QueryTimeout. (Not its seconds: a busy machine makes those noisy.)
         fetched = runner.run(endless, 10)
         assert len(fetched.rows) == 10 and fetched.more
-        assert fetched.seconds < TIMEOUT  # had every row been computed, the timeout would have stopped it
     assert len(runner.run("SELECT 1 UNION ALL SELECT 2", 2).rows) == 2
     assert not runner.run("SELECT 1 UNION ALL SELECT 2", 2).more
 
