@@ -7,7 +7,7 @@ Run (from the repository root; the full size takes about 10-15 minutes on 2 core
 
 Measured side by side in one run (see bench/README.md for each line):
 
-1. gen:     generation alone (``Plan`` blocks, no database; rows of all six tables) vs DuckDB's TPC-H
+1. gen:     generation alone (``Plan`` blocks, no database; rows of all seven tables) vs DuckDB's TPC-H
             ``CALL dbgen(sf)`` at a similar row count, alternating; target ours >= 0.5x dbgen rows/s.
 2. load:    end to end into SQLite, PostgreSQL and MariaDB (``prepare_run`` + ``run_generation``, as
             ``salesmcp generate`` does) vs a bare bulk load of the same rows, made beforehand and held in

@@ -37,7 +37,7 @@ EXPORT_TABLES = ("products", "customers", "orders", "order_items", "payments", "
     default="seed000",
     show_default=True,
     help="seed000: customers.csv and sales.csv for cust_server.py / sales_server.py; "
-    'csv or parquet: the six tables (parquet needs: pip install "salesmcp[parquet]").',
+    'csv or parquet: the seven tables (parquet needs: pip install "salesmcp[parquet]").',
 )
 @click.option(
     "--out",
@@ -51,12 +51,12 @@ EXPORT_TABLES = ("products", "customers", "orders", "order_items", "payments", "
     multiple=True,
     metavar="NAME",
     help=f"With csv or parquet, only this table (repeatable or comma-separated): {', '.join(EXPORT_TABLES)}. "
-    "Default: all six.",
+    "Default: all seven.",
 )
 @click.option("--batch-size", type=int, default=10_000, show_default=True, help="Rows read and written at a time.")
 @main_database_option
 def export(fmt: str, out: Path, tables: tuple[str, ...], batch_size: int, database_url: str | None) -> None:
-    """Export the database: seed 000's customers.csv and sales.csv, or the six tables as CSV or Parquet.
+    """Export the database: seed 000's customers.csv and sales.csv, or the seven tables as CSV or Parquet.
 
     Streamed from the database in batches (memory stays flat at any size), from one snapshot.
     Progress goes to stderr; each file written, with its row count, to stdout.

@@ -3,7 +3,7 @@
 - ``seed000``: seed 000's ``customers.csv`` (custid,custname,city) and ``sales.csv``
   (ordid,custid,orddate,ordamount: every order that is not CANCELLED, as revenue counts them),
   which ``cust_server.py --customers-csv`` and ``sales_server.py --sales-csv`` serve.
-- ``csv``: seed 002's six tables, a header row each, ISO dates and timestamps, money as exact
+- ``csv``: seed 002's seven tables, a header row each, ISO dates and timestamps, money as exact
   decimals, NULL as an empty field.
 - ``parquet``: the same tables with typed columns (int64, decimal128(14, 2), date32, timestamp),
   through the optional extra ``salesmcp[parquet]`` (pyarrow, imported only here and only then).
@@ -92,7 +92,7 @@ def export_database(
 ) -> list[ExportedFile]:
     """Write the database to ``out_dir`` as ``fmt`` (see the module docstring); the files written.
 
-    ``tables`` chooses some of the six tables for ``csv`` and ``parquet`` (default: all of them).
+    ``tables`` chooses some of the seven tables for ``csv`` and ``parquet`` (default: all of them).
     Bad parameters and a folder that cannot be written raise InvalidInput naming the parameter.
     """
     if fmt not in FORMATS:

@@ -143,7 +143,7 @@ def test_the_files_are_one_snapshot_even_while_the_database_changes(filled, tmp_
     assert written[0].rows == 40
 
 
-# -- the six tables ----------------------------------------------------------------------------------
+# -- the seven tables --------------------------------------------------------------------------------
 
 
 def test_csv_tables_hold_exactly_the_database_rows(filled, tmp_path):
