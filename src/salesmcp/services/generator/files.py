@@ -74,8 +74,8 @@ def write_files(
     _pyarrow()
     store = FileStore.open(out)
     fingerprint = request.fingerprint()
-    earlier = store.get_json(RUN_FILE)
-    if earlier is not None and earlier.get("fingerprint") != fingerprint:
+    earlier = [store.get_json(RUN_FILE), *(store.get_json(name) for name in store.names(PARTITIONS_DIR))]
+    if any(found is not None and found.get("fingerprint") != fingerprint for found in earlier):
         raise InvalidInput("out", f"{store.url} holds the files of another generation; choose an empty folder")
     plan = Plan(request)
     k, n = partition
@@ -281,6 +281,14 @@ class FileStore:
     def put_json(self, name: str, value: object) -> None:
         with self._writing(name) as handle:
             handle.write(json.dumps(value, separators=(",", ":")).encode())
+
+    def names(self, folder: str) -> list[str]:
+        """The files in ``folder`` (relative to the root, as ``folder/name``); none when it is missing."""
+        try:
+            found = self.fs.ls(self.path(folder), detail=False)
+        except FileNotFoundError:
+            return []
+        return [f"{folder}/{posixpath.basename(str(path).replace(os.sep, '/'))}" for path in found]
 
     def get_json(self, name: str) -> Any:
         try:

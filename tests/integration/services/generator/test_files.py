@@ -128,3 +128,13 @@ def test_a_folder_holding_another_generation_is_refused_and_left_as_it_was(tmp_p
         write_files(_request(rows=60), str(tmp_path), "parquet")
     assert refused.value.field == "out" and "another generation" in refused.value.message
     assert sorted(path.name for path in tmp_path.rglob("*")) == before
+
+
+def test_a_folder_where_another_generation_left_only_a_partition_is_refused_too(tmp_path):
+    write_files(_request(rows=ORDER_BLOCK + 10), str(tmp_path), "parquet", partition=(1, 2))  # not finished
+    assert not (tmp_path / "_run.json").exists()
+    with pytest.raises(InvalidInput) as refused:
+        write_files(_request(rows=60), str(tmp_path), "parquet")
+    assert refused.value.field == "out" and "another generation" in refused.value.message
+    finishing = write_files(_request(rows=ORDER_BLOCK + 10), str(tmp_path), "parquet", partition=(2, 2))
+    assert finishing.finished is True  # the same request's other partition is welcome
