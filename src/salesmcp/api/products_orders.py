@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import jsonify
 from pydantic import ConfigDict, Field
 
@@ -35,41 +37,29 @@ class ProductQuery(PageQuery):
     active: bool | None = Field(None, description="only active (true) or inactive (false) products")
 
 
+def _day(description: str, alias: str | None = None) -> Any:
+    """An optional date parameter (yyyymmdd or YYYY-MM-DD), inclusive."""
+    return Field(None, alias=alias, description=f"{description}, inclusive; {DATE_RULE}",
+                 json_schema_extra={"pattern": OPTIONAL_DATE})  # fmt: skip
+
+
+def _one_of(values: tuple[str, ...], what: str) -> Any:
+    """An optional parameter that takes one of ``values`` in any case."""
+    return Field(None, description=f"only this {what}: {', '.join(values)}",
+                 json_schema_extra={"pattern": rf"^\s*({any_case(values)})?\s*$"})  # fmt: skip
+
+
 class OrderQuery(PageQuery):
-    from_: str | None = Field(
-        None,
-        alias="from",
-        description=f"first order date, inclusive; {DATE_RULE}",
-        json_schema_extra={"pattern": OPTIONAL_DATE},
-    )
-    to: str | None = Field(
-        None, description=f"last order date, inclusive; {DATE_RULE}", json_schema_extra={"pattern": OPTIONAL_DATE}
-    )
-    status: str | None = Field(
-        None,
-        description=f"only this status: {', '.join(ORDER_STATUSES)}",
-        json_schema_extra={"pattern": rf"^\s*({any_case(ORDER_STATUSES)})?\s*$"},
-    )
+    from_: str | None = _day("first order date", alias="from")
+    to: str | None = _day("last order date")
+    status: str | None = _one_of(ORDER_STATUSES, "status")
     customer: Text | None = Field(None, description="only this customer's orders (a custid, e.g. 011)")
 
 
 class ReturnQuery(PageQuery):
-    from_: str | None = Field(
-        None,
-        alias="from",
-        description=f"first day the goods came back (returned_at), inclusive; {DATE_RULE}",
-        json_schema_extra={"pattern": OPTIONAL_DATE},
-    )
-    to: str | None = Field(
-        None,
-        description=f"last day the goods came back, inclusive; {DATE_RULE}",
-        json_schema_extra={"pattern": OPTIONAL_DATE},
-    )
-    reason: str | None = Field(
-        None,
-        description=f"only this reason: {', '.join(RETURN_REASONS)}",
-        json_schema_extra={"pattern": rf"^\s*({any_case(RETURN_REASONS)})?\s*$"},
-    )
+    from_: str | None = _day("first day the goods came back (returned_at)", alias="from")
+    to: str | None = _day("last day the goods came back")
+    reason: str | None = _one_of(RETURN_REASONS, "reason")
 
 
 class OrderPath(RequestModel):
