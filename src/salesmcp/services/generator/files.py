@@ -26,6 +26,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -180,12 +181,18 @@ def _finish_when_all_there(store: FileStore, plan: Plan, fmt: str, n: int) -> bo
 
 def table_of(pa: Any, chunk: Chunk) -> Any:
     """The chunk as a pyarrow table with the database export's schema (``exports.arrow_schema``)."""
-    from salesmcp.services.exports import arrow_schema
-
-    schema = arrow_schema(pa, metadata.tables[chunk.table])
+    schema = _schema(chunk.table)
     columns = dict(zip(chunk.names, zip(chunk.kinds, chunk.columns, strict=True), strict=True))
     arrays = [_array(pa, field.type, *columns[field.name]) for field in schema]
     return pa.Table.from_arrays(arrays, schema=schema)
+
+
+@cache
+def _schema(table: str) -> Any:
+    """A table's Arrow schema, as the database export writes it (made once per table, not once per chunk)."""
+    from salesmcp.services.exports import arrow_schema
+
+    return arrow_schema(_pyarrow(), metadata.tables[table])
 
 
 def _array(pa: Any, kind: Any, how: str, values: np.ndarray) -> Any:

@@ -427,12 +427,10 @@ class Plan:
              np.where(delivered[s], delivered_at[s], -1), np.where(delivered[s], "DELIVERED", "IN_TRANSIT")],
         )  # fmt: skip
         line_delivered = np.where(delivered[owner], delivered_at[owner], -1)
-        returns = self._returns(block, first, items, owner, line_no, line_delivered)
+        returns = self._returns(block, items, line_delivered)
         return OrderBlock(block, orders, items, payments, shipments, returns)
 
-    def _returns(
-        self, block: int, first: int, items: Chunk, owner: np.ndarray, line_no: np.ndarray, delivered_at: np.ndarray
-    ) -> Chunk:
+    def _returns(self, block: int, items: Chunk, delivered_at: np.ndarray) -> Chunk:
         """Lines of delivered orders sent back within the window after delivery, and their refunds.
 
         A line comes back at most once: its return's id is the line's place in the run, as its own id is. The
@@ -441,7 +439,7 @@ class Plan:
         is not made; one whose refund would fall after it is received but not refunded (``refunded_at`` NULL).
         """
         rng = _rng(self.seed, STREAM_RETURNS, block)
-        chance, whole, part, reason, back, refund_after = rng.random((6, len(owner)))
+        chance, whole, part, reason, back, refund_after = rng.random((6, len(items)))
         product = items.columns[2] - self.bases.products - 1
         returned_at = delivered_at + DAY + (back * (RETURN_WINDOW_DAYS - 1) * DAY).astype(np.int64)
         kept = (delivered_at >= 0) & (chance < self.return_chance[product]) & (returned_at <= self.as_of)
@@ -453,7 +451,7 @@ class Plan:
         refund = goods + goods * round(self.request.tax_rate * 10_000) // 10_000
         low, high = REFUND_DAYS
         refunded_at = returned_at[r] + ((low + refund_after[r] * (high - low)) * DAY).astype(np.int64)
-        return_ids = self.bases.returns + (first + owner[r]) * self.request.max_items_per_order + line_no[r] + 1
+        return_ids = items.columns[0][r] - self.bases.order_items + self.bases.returns  # the line's place in the run
         return Chunk(
             "returns",
             [return_ids, items.columns[1][r], items.columns[0][r], items.columns[2][r], quantity, refund,
