@@ -89,7 +89,7 @@ def write_files(
             made = plan.order_block(block)
             for chunk in made.chunks():
                 counts[chunk.table] += writers.write(chunk, block)
-            sold += _sold(plan, made.orders, made.items)
+            sold += plan.sold(made)
             if progress is not None:
                 progress(len(made.orders))
     account = {"fingerprint": fingerprint, "format": fmt, "sold": sold.tolist(), "counts": counts}
@@ -138,13 +138,6 @@ def block_tables(plan: Plan, block: int) -> dict[str, Any]:
     returns): what a Spark, Ray or Dask task makes for its block numbers."""
     pa = _pyarrow()
     return {chunk.table: table_of(pa, chunk) for chunk in plan.order_block(block).chunks()}
-
-
-def _sold(plan: Plan, orders: Chunk, items: Chunk) -> np.ndarray:
-    """Units of each product the block's counted (not cancelled) orders sold."""
-    counted = (orders.columns[3] != "CANCELLED")[items.columns[1] - orders.columns[0][0]]  # a block's ids are a range
-    product = items.columns[2] - plan.bases.products - 1
-    return np.bincount(product[counted], weights=items.columns[3][counted], minlength=plan.n_products).astype(np.int64)
 
 
 def _finish_when_all_there(store: FileStore, plan: Plan, fmt: str, n: int) -> bool:

@@ -269,6 +269,14 @@ class Plan:
         """Each product's stock before the run's orders: every block's allowance plus a remainder."""
         return np.concatenate([chunk.columns[5] for chunk in self._products])
 
+    def sold(self, made: OrderBlock) -> np.ndarray:
+        """Units of each of the run's products that ``made``'s counted (not cancelled) orders sold."""
+        orders, items = made.orders, made.items
+        counted = (orders.columns[3] != "CANCELLED")[items.columns[1] - orders.columns[0][0]]  # ids are a range
+        product = items.columns[2] - self.bases.products - 1
+        sold = np.bincount(product[counted], weights=items.columns[3][counted], minlength=self.n_products)
+        return sold.astype(np.int64)
+
     # -- blocks -------------------------------------------------------------------------------------
 
     def product_chunk(self, block: int) -> Chunk:

@@ -15,12 +15,12 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import Table, bindparam, func, or_, select, update
+from sqlalchemy import Connection, Table, bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from salesmcp.errors import SalesmcpError
 from salesmcp.services.generator.load import Prepared, Writer, bulk_session, prepare
-from salesmcp.services.generator.make import CUSTOMER_BLOCK, ORDER_BLOCK, PRODUCT_BLOCK, Chunk, Plan
+from salesmcp.services.generator.make import CUSTOMER_BLOCK, ORDER_BLOCK, ORDER_TABLES, PRODUCT_BLOCK, Chunk, Plan
 from salesmcp.services.generator.runs import (
     RunOut,
     add_progress,
@@ -51,11 +51,32 @@ Progress = Callable[[int, int], None]
 
 @dataclass
 class Batch:
-    """Whole orders ready to write: how many orders and rows, and each table's rows in bulk form."""
+    """Whole orders ready to write: how many orders and rows, each table's rows in bulk form, units sold."""
 
     orders: int
     rows: int
     prepared: list[Prepared]
+    counts: dict[str, int]
+    sold: np.ndarray
+
+
+@dataclass
+class Tally:
+    """What this process committed of a run's orders: orders, rows per table, units sold per product.
+
+    When it holds every order of the run, finishing takes the counts and the stock from it instead of
+    reading them back (a scan of every order table); otherwise (partitions, a resumed run) it reads them.
+    """
+
+    orders: int
+    counts: dict[str, int]
+    sold: np.ndarray
+
+    def add(self, made: Batch) -> None:
+        self.orders += made.orders
+        for table, rows in made.counts.items():
+            self.counts[table] = self.counts.get(table, 0) + rows
+        self.sold += made.sold
 
 
 def run_generation(
@@ -78,8 +99,8 @@ def run_generation(
     try:
         _dimensions(store, plan, run_id)
         k, n = partition
-        _write_orders(store, plan, run_id, range(k - 1, plan.order_blocks, n), batch, on_progress)
-        finish(store, run_id, plan)
+        tally = _write_orders(store, plan, run_id, range(k - 1, plan.order_blocks, n), batch, on_progress)
+        finish(store, run_id, plan, tally)
     except Exception as exc:
         message = exc.message if isinstance(exc, SalesmcpError) else f"{type(exc).__name__}: {exc}"
         log.error("generation run %d failed: %s", run_id, message)
@@ -125,15 +146,21 @@ def _batches(store: SqlStore, plan: Plan, blocks: Iterable[int], batch: int) -> 
         if written == last:
             continue
         for part in plan.order_block(block).split(batch, skip_through=int(written or 0)):
+            chunks = part.chunks()
             yield Batch(
-                len(part.orders), part.rows(), [prepare(dialect, chunk) for chunk in part.chunks() if len(chunk)]
+                len(part.orders),
+                part.rows(),
+                [prepare(dialect, chunk) for chunk in chunks if len(chunk)],
+                {chunk.table: len(chunk) for chunk in chunks},
+                plan.sold(part),
             )
 
 
 def _write_orders(
     store: SqlStore, plan: Plan, run_id: int, blocks: Iterable[int], batch: int, on_progress: Progress | None
-) -> None:
-    """Write the blocks' orders, one transaction per batch, while a thread makes the next batches.
+) -> Tally:
+    """Write the blocks' orders, one transaction per batch, while a thread makes the next batches; what was
+    committed is tallied.
 
     Making rows and their text is Python work; writing them is mostly the database's. Overlapping
     the two (a queue of two batches: memory stays flat) uses both cores.
@@ -160,6 +187,7 @@ def _write_orders(
         else:
             hand_over(None)
 
+    tally = Tally(0, {}, np.zeros(plan.n_products, dtype=np.int64))
     maker = threading.Thread(target=produce, name="salesmcp-generate-maker", daemon=True)
     maker.start()
     try:
@@ -169,18 +197,22 @@ def _write_orders(
             with store.transaction() as connection, bulk_session(connection):
                 Writer(connection).write_prepared(made.prepared)
                 add_progress(connection, run_id, made.orders)
+            tally.add(made)
             if on_progress is not None:
                 on_progress(made.orders, made.rows)
     finally:
         stop.set()
         maker.join(timeout=60)
+    return tally
 
 
-def finish(store: SqlStore, run_id: int, plan: Plan) -> bool:
+def finish(store: SqlStore, run_id: int, plan: Plan, tally: Tally | None = None) -> bool:
     """Once every order is written: indexes, stock, sequences, statistics, counts; then done.
 
-    Only the process that moves the run to 'finishing' does it (True); it is safe to repeat.
+    Only the process that moves the run to 'finishing' does it (True); it is safe to repeat. ``tally``:
+    what this process committed; when it is every order of the run, the stock and counts come from it.
     """
+    whole = tally if tally is not None and tally.orders == plan.rows else None
     with store.transaction() as connection:
         row = fetch_run(connection, run_id)
         if row.status == "done" or row.progress < row.rows_requested:
@@ -196,12 +228,12 @@ def finish(store: SqlStore, run_id: int, plan: Plan) -> bool:
         maintenance.create_order_indexes(store, beat)
     if store.engine.dialect.name == "mysql":
         _check_references(store, plan)  # written without per-row foreign-key checks (see load.bulk_session)
-    _settle_stock(store, plan)
+    _settle_stock(store, plan, None if whole is None else whole.sold)
     beat()
     with store.transaction() as connection:
         maintenance.advance_sequences(connection)
     maintenance.analyze(store)
-    counts = _counts(store, plan)
+    counts = _counts(store, plan) if whole is None else _tallied_counts(plan, whole)
     with store.transaction() as connection:
         set_status(connection, run_id, "done", counts=counts, finished_at=utcnow())
     log.info("generation run %d done: %s", run_id, counts)
@@ -237,8 +269,22 @@ def _check_references(store: SqlStore, plan: Plan) -> None:
                 raise RuntimeError(f"{orphans} rows of {child.name} refer to rows the run did not write")
 
 
-def _settle_stock(store: SqlStore, plan: Plan) -> None:
-    """Each product's stock: what it had before the run, less what the run's orders sold (not cancelled)."""
+def _settle_stock(store: SqlStore, plan: Plan, sold: np.ndarray | None = None) -> None:
+    """Each product's stock: what it had before the run, less what the run's orders sold (not cancelled):
+    ``sold`` when the caller knows it, else read from the database."""
+    lo = plan.bases.products + 1
+    with store.transaction() as connection:
+        stock = plan.initial_stock - (_sold_in_database(connection, plan) if sold is None else sold)
+        if (stock < 0).any():
+            raise RuntimeError("stock would go negative; the run's orders do not match its plan")
+        connection.execute(
+            update(products).where(products.c.id == bindparam("pid")).values(stock=bindparam("new_stock")),
+            [{"pid": lo + i, "new_stock": int(s)} for i, s in enumerate(stock.tolist())],
+        )
+
+
+def _sold_in_database(connection: Connection, plan: Plan) -> np.ndarray:
+    """Units of each of the run's products its orders in the database sold (not cancelled)."""
     lo = plan.bases.products + 1
     sold = np.zeros(plan.n_products, dtype=np.int64)
     # All lines of the run's products, less those of cancelled orders (few: no join over every line).
@@ -256,17 +302,16 @@ def _settle_stock(store: SqlStore, plan: Plan) -> None:
         .where(~counted_orders(), orders.c.id.between(plan.bases.orders + 1, plan.bases.orders + plan.rows))
         .group_by(order_items.c.product_id)
     )
-    with store.transaction() as connection:
-        for query, sign in ((every_line, 1), (cancelled_lines, -1)):
-            for product_id, quantity in connection.execute(query):
-                sold[int(product_id) - lo] += sign * int(quantity)
-        stock = plan.initial_stock - sold
-        if (stock < 0).any():
-            raise RuntimeError("stock would go negative; the run's orders do not match its plan")
-        connection.execute(
-            update(products).where(products.c.id == bindparam("pid")).values(stock=bindparam("new_stock")),
-            [{"pid": lo + i, "new_stock": int(s)} for i, s in enumerate(stock.tolist())],
-        )
+    for query, sign in ((every_line, 1), (cancelled_lines, -1)):
+        for product_id, quantity in connection.execute(query):
+            sold[int(product_id) - lo] += sign * int(quantity)
+    return sold
+
+
+def _tallied_counts(plan: Plan, tally: Tally) -> dict[str, int]:
+    """The run's rows per table when this process wrote all its orders (the dimensions are written whole)."""
+    made = {"customers": plan.n_customers, "products": plan.n_products, **dict.fromkeys(ORDER_TABLES, 0)}
+    return made | tally.counts
 
 
 def _counts(store: SqlStore, plan: Plan) -> dict[str, int]:
