@@ -4,10 +4,12 @@ keys (dropped before a large load, built after), planner statistics, and serial 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from functools import partial
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, ForeignKeyConstraint, Index, Table, TextClause, text
+from sqlalchemy import Connection, ForeignKeyConstraint, Index, Table, text
 from sqlalchemy.exc import DBAPIError
 
 from salesmcp.store.schema import TABLES_CHILD_FIRST, metadata
@@ -119,16 +121,23 @@ def drop_order_indexes(store: SqlStore) -> None:
 
 
 def create_order_indexes(store: SqlStore, beat: Callable[[], None] = lambda: None) -> None:
-    """Build whatever of the order tables' indexes and foreign keys is missing (idempotent)."""
+    """Build whatever of the order tables' indexes and foreign keys is missing (idempotent).
+
+    PostgreSQL: each table's indexes in one transaction, two tables at a time, then the foreign keys one by one
+    (each validates every row; two at once would wait on the parent's lock). SQLite: one index at a time.
+    """
     if store.engine.dialect.name == "mysql":
         _create_mysql_order_indexes(store, beat)
         return
-    for index in _order_indexes():
-        ddl(store, lambda connection, built=index: built.create(connection, checkfirst=True))  # type: ignore[misc]
-        beat()
-    dialect = store.engine.dialect.name
-    if dialect not in ("postgresql", "mysql"):
+    if store.engine.dialect.name != "postgresql":  # SQLite: one writer
+        for index in _order_indexes():
+            ddl(store, partial(_build, indexes=[index]))
+            beat()
         return  # SQLite's foreign keys are part of the table: never dropped
+    by_table: dict[object, list[Index]] = {}
+    for index in _order_indexes():
+        by_table.setdefault(index.table, []).append(index)
+    _side_by_side(store, [partial(_build, indexes=indexes) for indexes in by_table.values()], beat)
     with store.transaction() as connection:
         existing = _existing_foreign_keys(connection)
     for fk in _order_foreign_keys():
@@ -139,17 +148,7 @@ def create_order_indexes(store: SqlStore, beat: Callable[[], None] = lambda: Non
             f"ALTER TABLE {fk.table.name} ADD CONSTRAINT {fk.name} FOREIGN KEY ({element.parent.name}) "
             f"REFERENCES {element.column.table.name} ({element.column.name})"
         )
-
-        def add(connection: Connection, statement: TextClause = statement) -> None:
-            if dialect == "mysql":
-                connection.execute(text("SET SESSION foreign_key_checks = 0"))  # added as is, checked by the run
-            try:
-                connection.execute(statement)
-            finally:
-                if dialect == "mysql":
-                    connection.execute(text("SET SESSION foreign_key_checks = 1"))
-
-        ddl(store, add)
+        ddl(store, lambda connection, statement=statement: connection.execute(statement))  # type: ignore[misc]
         beat()
 
 
@@ -160,6 +159,7 @@ def _create_mysql_order_indexes(store: SqlStore, beat: Callable[[], None]) -> No
     from sqlalchemy import inspect
 
     tables = {table.name: table for table in metadata.sorted_tables}
+    works = []
     for name in ORDER_TABLE_NAMES:
         table = tables[name]
 
@@ -186,8 +186,25 @@ def _create_mysql_order_indexes(store: SqlStore, beat: Callable[[], None]) -> No
             finally:
                 connection.execute(text("SET SESSION foreign_key_checks = 1"))
 
-        ddl(store, add)
-        beat()
+        works.append(add)
+    _side_by_side(store, works, beat)
+
+
+BUILD_LANES = 2  # index builds at a time: a table's build is mostly one server thread
+
+
+def _build(connection: Connection, indexes: list[Index]) -> None:
+    for index in indexes:
+        index.create(connection, checkfirst=True)
+
+
+def _side_by_side(store: SqlStore, works: Sequence[Callable[[Connection], None]], beat: Callable[[], None]) -> None:
+    """Run each of ``works`` (DDL on a table of its own) with ``ddl``, ``BUILD_LANES`` at a time on their own
+    connections, in the order given; ``beat`` after each. Two tables' builds use two of the server's cores."""
+    with ThreadPoolExecutor(BUILD_LANES, thread_name_prefix="salesmcp-index") as pool:
+        for done in as_completed([pool.submit(ddl, store, work) for work in works]):
+            done.result()
+            beat()
 
 
 def analyze(store: SqlStore) -> None:

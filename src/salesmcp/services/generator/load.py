@@ -96,25 +96,38 @@ def _escaped(column: np.ndarray) -> np.ndarray:
 
 
 def text_rows(chunk: Chunk) -> str:
-    """The chunk as tab-separated lines (``\\N`` for NULL): COPY's and LOAD DATA's text format."""
+    """The chunk as tab-separated lines (``\\N`` for NULL): COPY's and LOAD DATA's text format.
+
+    Each line is one ``%`` formatting of its row's values (whole numbers as ints, money as whole units and
+    cents): C does per row what would otherwise be a ``str`` per number and a join per line.
+    """
     if not len(chunk):
         return ""
-    columns: list[list[str]] = []
+    formats: list[str] = []
+    columns: list[list] = []
     for kind, column in zip(chunk.kinds, chunk.columns, strict=True):
         if kind in ("int", "bool"):
-            columns.append(list(map(str, column.astype(np.int64).tolist())))
-        elif kind == "money":
-            columns.append(_money_text(column))
-        elif kind == "date":
-            columns.append(_dates(column))
-        elif kind == "ts":
-            columns.append(_timestamps(column, NULL))
-        elif kind == "opt":
-            escaped = _escaped(column.astype(np.str_)).tolist()
-            columns.append([NULL if value == NULL_TEXT else value for value in escaped])
+            formats.append("%d")
+            columns.append(column.astype(np.int64).tolist())
+        elif kind == "money" and (column >= 0).all():
+            units, cents = np.divmod(column.astype(np.int64), 100)
+            formats.append("%d.%02d")
+            columns += [units.tolist(), cents.tolist()]
         else:
-            columns.append(_escaped(column.astype(np.str_)).tolist())
-    return "\n".join(map("\t".join, zip(*columns, strict=True))) + "\n"
+            formats.append("%s")
+            if kind == "money":  # a negative amount (none is generated): -0.05, not -1.95
+                columns.append(_money_text(column))
+            elif kind == "date":
+                columns.append(_dates(column))
+            elif kind == "ts":
+                columns.append(_timestamps(column, NULL))
+            elif kind == "opt":
+                escaped = _escaped(column.astype(np.str_)).tolist()
+                columns.append([NULL if value == NULL_TEXT else value for value in escaped])
+            else:
+                columns.append(_escaped(column.astype(np.str_)).tolist())
+    line = "\t".join(formats)
+    return "\n".join(map(line.__mod__, zip(*columns, strict=True))) + "\n"
 
 
 @contextmanager
