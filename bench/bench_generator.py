@@ -11,7 +11,7 @@ Measured side by side in one run (see bench/README.md for each line):
             ``CALL dbgen(sf)`` at a similar row count, alternating; target ours >= 0.5x dbgen rows/s.
 2. load:    end to end into SQLite, PostgreSQL and MariaDB (``prepare_run`` + ``run_generation``, as
             ``salesmcp generate`` does) vs a bare bulk load of the same rows, made beforehand and held in
-            memory, through the database's fastest path; target >= 0.5x the bare rows/s.
+            memory, through the database's fastest path; target >= 0.8x the bare rows/s (issue 16; seed 002 asked 0.5x).
 2b. files:  ``salesmcp generate --out DIR --format parquet`` (a real process) vs the Rust TPC-H generator
             ``tpchgen-cli --format parquet`` writing about as many rows, alternating; MB/s and rows/s of the
             files written, target ours >= 1.0x its MB/s; and the peak RSS of ours at --orders and a tenth of it
@@ -73,7 +73,7 @@ PARTS = ("gen", "load", "files", "faker", "memory", "latency")
 DATABASES = ("sqlite", "postgresql", "mariadb")
 TABLES = ("products", "customers", "orders", "order_items", "payments", "shipments", "returns")  # parents first
 TPCH_ROWS_PER_SF = 6_001_215 + 1_500_000 + 800_000 + 200_000 + 150_000 + 10_000 + 25 + 5  # all 8 tables at sf=1
-TARGETS = {"gen": 0.5, "load": 0.5, "files": 1.0, "faker": 20.0, "memory": 1.5, "latency": 3.0}
+TARGETS = {"gen": 0.5, "load": 0.8, "files": 1.0, "faker": 20.0, "memory": 1.5, "latency": 3.0}
 BASE_ENV = {"SEED_DEMO_DATA": "false", "LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1"}
 broken: list[str] = []  # answers that disagree (exit 1)
 unavailable: list[str] = []  # servers or databases that did not answer (exit 2)
