@@ -150,7 +150,48 @@ def _text(values: np.ndarray | Sequence[str]) -> np.ndarray:
 
 
 def _padded(numbers: np.ndarray, width: int) -> np.ndarray:
-    return np.strings.zfill(numbers.astype(np.str_), width)
+    """Non-negative integers as decimal text zero-padded to at least ``width`` digits (what ``str.zfill`` gives),
+    built as code points: one pass per digit, not a Python string per number."""
+    numbers = np.asarray(numbers, dtype=np.int64)
+    if len(numbers) == 0:
+        return np.empty(0, dtype=f"<U{width}")
+    if numbers.min() < 0:
+        return np.strings.zfill(numbers.astype(np.str_), width)
+    widest = max(width, len(str(int(numbers.max()))))
+    codes = np.empty((len(numbers), widest), dtype=np.uint32)
+    rest = numbers
+    for place in range(widest - 1, -1, -1):
+        rest, digit = np.divmod(rest, 10)
+        codes[:, place] = digit
+    codes += ord("0")
+    if widest > width:  # wider numbers among narrower ones: each left-aligned, its unused places NUL (no text)
+        length = width + sum((numbers >= 10**digits).astype(np.int64) for digits in range(width, widest))
+        shifted = np.arange(widest) + (widest - length)[:, None]
+        codes = np.where(shifted < widest, np.take_along_axis(codes, np.minimum(shifted, widest - 1), axis=1), 0)
+    return _from_codes(codes)
+
+
+def _joined(*parts: np.ndarray | str) -> np.ndarray:
+    """Text columns (or constants) joined element-wise. Where every part is fixed-width (each value as wide as its
+    column, as ``_padded``'s and codes' are) they are joined as code points in one copy; otherwise part by part."""
+    columns = []
+    rows = max((len(part) for part in parts if isinstance(part, np.ndarray) and part.ndim), default=1)
+    for part in parts:
+        text = np.asarray(part, dtype=np.str_)
+        width = text.dtype.itemsize // 4
+        codes = np.ascontiguousarray(text).reshape(-1).view(np.uint32).reshape(-1, width)
+        if width == 0 or (codes[:, -1] == 0).any():  # a value shorter than its column
+            joined = np.asarray(parts[0], dtype=np.str_)
+            for more in parts[1:]:
+                joined = np.strings.add(joined, more)
+            return joined
+        columns.append(codes)
+    return _from_codes(np.concatenate([np.broadcast_to(codes, (rows, codes.shape[1])) for codes in columns], axis=1))
+
+
+def _from_codes(codes: np.ndarray) -> np.ndarray:
+    """Rows of code points (NUL-padded on the right) as a numpy text column."""
+    return np.ascontiguousarray(codes, dtype=np.uint32).view(f"<U{codes.shape[1]}").reshape(-1)
 
 
 def _days(date: dt.date) -> int:
@@ -305,7 +346,7 @@ class Plan:
             flaw_products(flawed_names, self.seed, block, self.request.flaws)
             names = _text(flawed_names)
         prefixes = _text([c.prefix for c in CATEGORIES])[category]
-        sku = np.strings.add(np.strings.add(prefixes, "-"), _padded(ids, 7))
+        sku = _joined(prefixes, "-", _padded(ids, 7))
         full_blocks, last = divmod(self.rows, ORDER_BLOCK)
         stock = self.block_caps(ORDER_BLOCK)[index] * full_blocks + leftover
         if last:
@@ -345,7 +386,7 @@ class Plan:
             columns["dom"][rows] = pick(pool.domains, 4)
             columns["c"][rows] = pool.country
         first_names, last_names = _text(columns["first"]), _text(columns["last"])
-        id_text = ids.astype(np.str_)
+        id_text = _padded(ids, 1)
         email = np.strings.add(np.strings.add(np.strings.add(_text(columns["fa"]), "."), _text(columns["la"])), id_text)
         email = np.strings.add(np.strings.add(email, "@"), _text(columns["dom"]))
         created = self.window_start - rng.integers(0, 730 * DAY, n)
@@ -422,13 +463,13 @@ class Plan:
             "payments",
             [payment_ids, order_ids[p], _text([m for m, _ in self.methods])[method[p]], total[p],
              np.full(len(p), r.currency), paid_at[p],
-             np.strings.add(np.strings.add("T", _padded(reference[p], 7)), _padded(payment_ids, 10))],
+             _joined("T", _padded(reference[p], 7), _padded(payment_ids, 10))],
         )  # fmt: skip
         s = np.flatnonzero(shipped)
         shipment_ids = self.bases.shipments + 1 + index[s]
         carrier_names = _text([c for c, _ in self.carriers])
-        prefix = np.strings.upper(np.strings.slice(carrier_names[carrier[s]], 0, 2))
-        tracking = np.strings.add(prefix, np.strings.add(_padded(shipment_ids, 10), _padded(reference[s] % 1000, 3)))
+        prefix = np.strings.upper(np.strings.slice(carrier_names, 0, 2))[carrier[s]]
+        tracking = _joined(prefix, _padded(shipment_ids, 10), _padded(reference[s] % 1000, 3))
         shipments = Chunk(
             "shipments",
             [shipment_ids, order_ids[s], carrier_names[carrier[s]], tracking, shipped_at[s],

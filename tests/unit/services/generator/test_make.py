@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from salesmcp.services.generator import build_request
-from salesmcp.services.generator.make import ORDER_BLOCK, Bases, Plan
+from salesmcp.services.generator.make import ORDER_BLOCK, Bases, Plan, _joined, _padded
 
 ROWS = ORDER_BLOCK + 700
 
@@ -45,3 +45,28 @@ def test_batches_hold_whole_orders_and_skip_what_is_written():
             assert set(child.columns[1].tolist()) <= orders
         assert set(part.items.columns[1].tolist()) == orders  # every order with all its lines
     assert sum(len(part.items) for part in parts) == int(np.sum(block.items.columns[1] > block.orders.columns[0][99]))
+
+
+def test_padded_numbers_are_what_zfill_writes_whatever_their_widths():
+    rng = np.random.default_rng(5)
+    for width in (1, 3, 7, 10):
+        for high in (9, 1_000, 10**7, 10**12):
+            numbers = np.concatenate(([0, high - 1, 10**width - 1, 10**width], rng.integers(0, high, 2_000)))
+            made = _padded(numbers, width)
+            assert made.tolist() == [str(int(number)).zfill(width) for number in numbers]
+    assert _padded(np.array([-5, 3]), 3).tolist() == ["-05", "003"]
+    assert _padded(np.array([], dtype=np.int64), 3).tolist() == []
+
+
+def test_joined_text_is_each_rows_parts_one_after_another():
+    digits = _padded(np.array([7, 12_345]), 4)
+    assert _joined("T", digits, np.array(["ab", "cd"])).tolist() == ["T0007ab", "T12345cd"]  # 12345: wider
+    assert _joined(np.array(["DH", "X"]), "-", _padded(np.array([5, 6]), 3)).tolist() == ["DH-005", "X-006"]
+    assert _joined("T", _padded(np.array([], dtype=np.int64), 3)).tolist() == []
+
+
+def test_a_block_with_no_paid_or_shipped_order_is_made_with_empty_payments_and_shipments():
+    plan = Plan(build_request({"rows": 1, "seed": 3}, 42, 10**7))  # its one order is not paid
+    block = plan.order_block(0)
+    assert len(block.orders) == 1 and len(block.payments) == 0 and len(block.shipments) == 0
+    assert block.orders.columns[3][0] in ("PLACED", "CANCELLED")
