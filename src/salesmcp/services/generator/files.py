@@ -200,17 +200,60 @@ def _array(pa: Any, kind: Any, how: str, values: np.ndarray) -> Any:
         seconds = values.astype(np.int64)
         return pa.array(seconds * 1_000_000, type=pa.int64(), mask=seconds < 0).cast(kind)
     if how == "opt":
-        return pa.array(_text(values), type=kind, mask=values == NULL_TEXT)
+        return _string_array(pa, kind, _text(values), values == NULL_TEXT)
     if how == "bool":
         return pa.array(values.astype(bool, copy=False), type=kind)
     if how == "int":
         return pa.array(values.astype(np.int64, copy=False), type=kind)
-    return pa.array(_text(values), type=kind)
+    return _string_array(pa, kind, _text(values))
 
 
 def _text(values: np.ndarray) -> np.ndarray:
-    """numpy's fixed-width text (Arrow reads it in C, about 5x faster than Python strings), whatever came."""
+    """numpy's fixed-width text, whatever came."""
     return values if values.dtype.kind == "U" else values.astype(np.str_)
+
+
+def _string_array(pa: Any, kind: Any, values: np.ndarray, null: np.ndarray | None = None) -> Any:
+    """A numpy text column as an Arrow string array, its UTF-8 and offsets built by whole-column operations
+    (``pa.array`` encodes value by value: 3 to 4x slower); NULL where ``null``. A column holding a lone surrogate,
+    which has no UTF-8, or a NUL inside a value goes to ``pa.array`` (which refuses the one, keeps the other)."""
+    n, width = len(values), values.dtype.itemsize // 4
+    if n == 0 or width == 0:
+        return pa.array(values, type=kind, mask=null)
+    values = np.ascontiguousarray(values)
+    length = np.strings.str_len(values)
+    codes = values.view(np.uint32)
+    if null is not None and null.any():
+        codes = np.where(null[:, None], 0, codes.reshape(n, width)).reshape(-1)  # a NULL holds no bytes
+        length = np.where(null, 0, length)
+    points = codes[codes != 0]  # every character, value after value: a value's NULs are only its padding
+    if len(points) != int(length.sum()):
+        return pa.array(values, type=kind, mask=null)
+    if (points < 0x80).all():  # ASCII: a byte each
+        data, sizes = points.astype(np.uint8), length
+    elif ((points >= 0xD800) & (points < 0xE000)).any():
+        return pa.array(values, type=kind, mask=null)
+    else:
+        data, per_point = _utf8(points)
+        sizes = np.bincount(np.repeat(np.arange(n), length), weights=per_point, minlength=n).astype(np.int64)
+    offsets = np.zeros(n + 1, dtype=np.int32)
+    np.cumsum(sizes, out=offsets[1:])
+    validity = None if null is None or not null.any() else pa.py_buffer(np.packbits(~null, bitorder="little"))
+    return pa.Array.from_buffers(kind, n, [validity, pa.py_buffer(offsets), pa.py_buffer(data)])
+
+
+def _utf8(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Code points (no surrogates) as their UTF-8 bytes, in order, and each point's number of bytes."""
+    points = points.astype(np.uint32)
+    size = 1 + (points >= 0x80) + (points >= 0x800) + (points >= 0x10000)
+    lead = np.select([size == 1, size == 2, size == 3], [points, 0xC0 | points >> 6, 0xE0 | points >> 12],
+                     0xF0 | points >> 18)  # fmt: skip
+    encoded = np.zeros((len(points), 4), dtype=np.uint8)
+    encoded[:, 0] = lead
+    for byte in (1, 2, 3):  # continuation bytes, 6 bits each, most significant first
+        shift = 6 * (size - 1 - byte)
+        encoded[:, byte] = 0x80 | (points >> np.maximum(shift, 0).astype(np.uint32)) & 0x3F
+    return encoded[np.arange(4) < size[:, None]], size
 
 
 def _csv_columns(pa: Any, table: Any) -> Any:

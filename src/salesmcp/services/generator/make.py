@@ -468,7 +468,7 @@ class Plan:
         s = np.flatnonzero(shipped)
         shipment_ids = self.bases.shipments + 1 + index[s]
         carrier_names = _text([c for c, _ in self.carriers])
-        prefix = np.strings.upper(np.strings.slice(carrier_names, 0, 2))[carrier[s]]
+        prefix = _text(np.strings.upper(np.strings.slice(carrier_names, 0, 2)).tolist())[carrier[s]]  # compact
         tracking = _joined(prefix, _padded(shipment_ids, 10), _padded(reference[s] % 1000, 3))
         shipments = Chunk(
             "shipments",
