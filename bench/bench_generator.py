@@ -301,7 +301,7 @@ def bare_mariadb(url: str, made: Made) -> dict[str, float]:
     files = {}
     for table in TABLES:
         files[table] = folder / f"{table}.tsv"
-        with files[table].open("w", encoding="utf-8", newline="\n") as out:
+        with files[table].open("wb") as out:
             out.writelines(made.rows[table])
     raw = engine.raw_connection()
     try:

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from salesmcp.errors import InvalidInput
+from salesmcp.services.generator.codes import utf8
 from salesmcp.services.generator.flaws import NULL_TEXT
 from salesmcp.services.generator.make import Chunk, Plan
 from salesmcp.services.generator.params import GenerationRequest
@@ -234,26 +235,12 @@ def _string_array(pa: Any, kind: Any, values: np.ndarray, null: np.ndarray | Non
     elif ((points >= 0xD800) & (points < 0xE000)).any():
         return pa.array(values, type=kind, mask=null)
     else:
-        data, per_point = _utf8(points)
+        data, per_point = utf8(points)
         sizes = np.bincount(np.repeat(np.arange(n), length), weights=per_point, minlength=n).astype(np.int64)
     offsets = np.zeros(n + 1, dtype=np.int32)
     np.cumsum(sizes, out=offsets[1:])
     validity = None if null is None or not null.any() else pa.py_buffer(np.packbits(~null, bitorder="little"))
     return pa.Array.from_buffers(kind, n, [validity, pa.py_buffer(offsets), pa.py_buffer(data)])
-
-
-def _utf8(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Code points (no surrogates) as their UTF-8 bytes, in order, and each point's number of bytes."""
-    points = points.astype(np.uint32)
-    size = 1 + (points >= 0x80) + (points >= 0x800) + (points >= 0x10000)
-    lead = np.select([size == 1, size == 2, size == 3], [points, 0xC0 | points >> 6, 0xE0 | points >> 12],
-                     0xF0 | points >> 18)  # fmt: skip
-    encoded = np.zeros((len(points), 4), dtype=np.uint8)
-    encoded[:, 0] = lead
-    for byte in (1, 2, 3):  # continuation bytes, 6 bits each, most significant first
-        shift = 6 * (size - 1 - byte)
-        encoded[:, byte] = 0x80 | (points >> np.maximum(shift, 0).astype(np.uint32)) & 0x3F
-    return encoded[np.arange(4) < size[:, None]], size
 
 
 def _csv_columns(pa: Any, table: Any) -> Any:

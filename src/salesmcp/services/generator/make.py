@@ -19,6 +19,7 @@ from functools import cached_property
 import numpy as np
 
 from salesmcp.services.generator.calendar import calendar_factors
+from salesmcp.services.generator.codes import decimal_matrix
 from salesmcp.services.generator.flaws import flaw_counts, flaw_customers, flaw_products
 from salesmcp.services.generator.params import GenerationRequest, parse_weights
 from salesmcp.services.generator.pools import (
@@ -151,24 +152,18 @@ def _text(values: np.ndarray | Sequence[str]) -> np.ndarray:
 
 def _padded(numbers: np.ndarray, width: int) -> np.ndarray:
     """Non-negative integers as decimal text zero-padded to at least ``width`` digits (what ``str.zfill`` gives),
-    built as code points: one pass per digit, not a Python string per number."""
+    built as code points (``codes``), not a Python string per number."""
     numbers = np.asarray(numbers, dtype=np.int64)
     if len(numbers) == 0:
         return np.empty(0, dtype=f"<U{width}")
     if numbers.min() < 0:
         return np.strings.zfill(numbers.astype(np.str_), width)
-    widest = max(width, len(str(int(numbers.max()))))
-    codes = np.empty((len(numbers), widest), dtype=np.uint32)
-    rest = numbers
-    for place in range(widest - 1, -1, -1):
-        rest, digit = np.divmod(rest, 10)
-        codes[:, place] = digit
-    codes += ord("0")
-    if widest > width:  # wider numbers among narrower ones: each left-aligned, its unused places NUL (no text)
-        length = width + sum((numbers >= 10**digits).astype(np.int64) for digits in range(width, widest))
-        shifted = np.arange(widest) + (widest - length)[:, None]
-        codes = np.where(shifted < widest, np.take_along_axis(codes, np.minimum(shifted, widest - 1), axis=1), 0)
-    return _from_codes(codes)
+    digits = decimal_matrix(numbers, width).astype(np.uint32)
+    widest = digits.shape[1]
+    if widest > width:  # wider numbers among narrower ones: each moved left, its NULs after it (no text)
+        shifted = np.arange(widest) + (widest - np.count_nonzero(digits, axis=1))[:, None]
+        digits = np.where(shifted < widest, np.take_along_axis(digits, np.minimum(shifted, widest - 1), axis=1), 0)
+    return _from_codes(digits)
 
 
 def _joined(*parts: np.ndarray | str) -> np.ndarray:

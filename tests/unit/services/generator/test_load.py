@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from salesmcp.services.generator import build_request
-from salesmcp.services.generator.load import python_columns, text_rows
+from salesmcp.services.generator.load import _text_rows_by_value, python_columns, text_rows
 from salesmcp.services.generator.make import Chunk, Plan
 
 
@@ -49,7 +49,7 @@ def _as_text(value: object, kind: str) -> str | None:
 @pytest.mark.parametrize("index", range(7))
 def test_every_row_reads_back_as_the_values_a_driver_would_bind(index):
     chunk = _chunks()[index]
-    text = text_rows(chunk)
+    text = text_rows(chunk).decode()
     lines = text.split("\n")
     assert lines[-1] == "" and len(lines) - 1 == len(chunk) > 0
     expected = list(zip(*python_columns(chunk), strict=True))
@@ -59,7 +59,7 @@ def test_every_row_reads_back_as_the_values_a_driver_would_bind(index):
 
 
 def test_the_generated_text_holds_nulls_and_both_money_forms():
-    every = "".join(text_rows(chunk) for chunk in _chunks())
+    every = "".join(text_rows(chunk).decode() for chunk in _chunks())
     assert "\t\\N" in every  # a customer's missing phone, an order not yet paid or shipped
     assert ".00\t" in every or ".00\n" in every
 
@@ -77,8 +77,28 @@ def test_special_characters_are_escaped_and_negative_money_keeps_its_sign():
             np.array(["a", "b", "c"]),
         ],
     )
-    lines = text_rows(chunk).split("\n")
+    lines = text_rows(chunk).decode().split("\n")
     epoch = dt.datetime(1970, 1, 1)
     assert lines[0] == f"1\t7\tcard\t-0.05\tEUR\t{epoch:%Y-%m-%d %H:%M:%S}\ta"
     assert lines[1] == "2\t7\ttab\\there\t0.00\tEUR\t\\N\tb"
     assert lines[2] == "3\t8\tback\\\\slash\\nline\t1234.56\tUSD\t1970-01-01 23:59:59\tc"
+
+
+@pytest.mark.parametrize("flaws", [0.0, 0.3])
+def test_text_built_from_byte_matrices_is_the_text_formatted_value_by_value(flaws):
+    plan = Plan(build_request({"rows": 12_000, "seed": 5, "flaws": flaws, "locale": "de_DE:1,pl_PL:1,ja_JP:1"}, 42,
+                              10**7))  # fmt: skip
+    chunks = [plan.customer_chunk(0), plan.product_chunk(0), *plan.order_block(1).chunks()]
+    for chunk in chunks:
+        assert text_rows(chunk) == _text_rows_by_value(chunk).encode(), chunk.table
+
+
+def test_text_with_a_nul_or_beyond_the_basic_plane_is_written_whole():
+    chunk = Chunk("returns", [np.array([1, 2]), np.array([3, 4]), np.array([5, 6]), np.array([7, 8]),
+                              np.array([1, 2]), np.array([100, 250]), np.array(["nul\x00inside", "emoji 😀 ü"]),
+                              np.array([0, 60]), np.array([-1, 3600])])  # fmt: skip
+    lines = text_rows(chunk).decode().split("\n")
+    assert lines[0] == "1\t3\t5\t7\t1\t1.00\tnul\x00inside\t1970-01-01 00:00:00\t\\N"
+    chunk.columns[6] = np.array(["plain", "emoji 😀 ü"])
+    second = "2\t4\t6\t8\t2\t2.50\temoji 😀 ü\t1970-01-01 00:01:00\t1970-01-01 01:00:00"
+    assert text_rows(chunk).decode().split("\n")[1] == second
