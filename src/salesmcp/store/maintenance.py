@@ -123,8 +123,9 @@ def drop_order_indexes(store: SqlStore) -> None:
 def create_order_indexes(store: SqlStore, beat: Callable[[], None] = lambda: None) -> None:
     """Build whatever of the order tables' indexes and foreign keys is missing (idempotent).
 
-    PostgreSQL: each table's indexes in one transaction, two tables at a time, then the foreign keys one by one
-    (each validates every row; two at once would wait on the parent's lock). SQLite: one index at a time.
+    PostgreSQL: each table's indexes in one transaction, two tables at a time; then the foreign keys added
+    ``NOT VALID`` in one short transaction and validated two at a time (``ADD CONSTRAINT`` validating as it adds
+    locks the parent table too, so two at once would wait on each other). SQLite: one index at a time.
     """
     if store.engine.dialect.name == "mysql":
         _create_mysql_order_indexes(store, beat)
@@ -140,16 +141,28 @@ def create_order_indexes(store: SqlStore, beat: Callable[[], None] = lambda: Non
     _side_by_side(store, [partial(_build, indexes=indexes) for indexes in by_table.values()], beat)
     with store.transaction() as connection:
         existing = _existing_foreign_keys(connection)
-    for fk in _order_foreign_keys():
-        if fk.name in existing:
-            continue
-        element = next(iter(fk.elements))
-        statement = text(
-            f"ALTER TABLE {fk.table.name} ADD CONSTRAINT {fk.name} FOREIGN KEY ({element.parent.name}) "
-            f"REFERENCES {element.column.table.name} ({element.column.name})"
-        )
-        ddl(store, lambda connection, statement=statement: connection.execute(statement))  # type: ignore[misc]
-        beat()
+    missing = [fk for fk in _order_foreign_keys() if fk.name not in existing]
+
+    def add_unchecked(connection: Connection) -> None:
+        for fk in missing:
+            connection.execute(text(f"ALTER TABLE {fk.table.name} {_adding(fk)} NOT VALID"))
+
+    if missing:
+        ddl(store, add_unchecked)
+    # Every one validated (a no-op for one already valid, such as one a finished run left): each scan holds only
+    # its own table, so two run at once; the constraints end exactly as ADD CONSTRAINT leaves them.
+    _side_by_side(store, [partial(_validate, fk=fk) for fk in _order_foreign_keys()], beat)
+
+
+def _adding(fk: ForeignKeyConstraint) -> str:
+    element = next(iter(fk.elements))
+    return (f"ADD CONSTRAINT {fk.name} FOREIGN KEY ({element.parent.name}) "
+            f"REFERENCES {element.column.table.name} ({element.column.name})")  # fmt: skip
+
+
+def _validate(connection: Connection, fk: ForeignKeyConstraint) -> None:
+    assert fk.table is not None
+    connection.execute(text(f"ALTER TABLE {fk.table.name} VALIDATE CONSTRAINT {fk.name}"))
 
 
 def _create_mysql_order_indexes(store: SqlStore, beat: Callable[[], None]) -> None:
@@ -173,11 +186,8 @@ def _create_mysql_order_indexes(store: SqlStore, beat: Callable[[], None]) -> No
                 for index in sorted(table.indexes, key=lambda i: str(i.name))
                 if index.name not in indexes
             ]
-            for fk in sorted(table.foreign_key_constraints, key=lambda c: str(c.name)):
-                if fk.name not in foreign_keys:
-                    element = next(iter(fk.elements))
-                    parts.append(f"ADD CONSTRAINT {fk.name} FOREIGN KEY ({element.parent.name}) "
-                                 f"REFERENCES {element.column.table.name} ({element.column.name})")  # fmt: skip
+            parts += [_adding(fk) for fk in sorted(table.foreign_key_constraints, key=lambda c: str(c.name))
+                      if fk.name not in foreign_keys]  # fmt: skip
             if not parts:
                 return
             connection.execute(text("SET SESSION foreign_key_checks = 0"))

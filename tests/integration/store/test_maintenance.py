@@ -96,3 +96,34 @@ def test_the_order_tables_get_back_exactly_their_indexes_and_foreign_keys(reques
     finally:
         create_order_indexes(store)
         store.close()
+
+
+def _unvalidated(store: SqlStore) -> list[str]:
+    with store.engine.connect() as connection:
+        return list(connection.execute(text(
+            "SELECT conname FROM pg_constraint WHERE contype = 'f' AND NOT convalidated AND conrelid = ANY("
+            "ARRAY['orders', 'order_items', 'payments', 'shipments', 'returns']::regclass[])"
+        )).scalars())  # fmt: skip
+
+
+def test_postgresqls_foreign_keys_come_back_validated_even_one_a_stopped_run_left_unchecked(store: SqlStore) -> None:
+    drop_order_indexes(store)
+    with store.engine.begin() as connection:  # as a run stopped between adding and validating leaves it
+        connection.execute(text("ALTER TABLE payments ADD CONSTRAINT fk_payments_order_id_orders "
+                                "FOREIGN KEY (order_id) REFERENCES orders (id) NOT VALID"))  # fmt: skip
+    assert _unvalidated(store) == ["fk_payments_order_id_orders"]
+    create_order_indexes(store)
+    assert _unvalidated(store) == []
+
+
+def test_a_row_whose_parent_is_missing_stops_the_foreign_keys_from_being_validated(store: SqlStore) -> None:
+    drop_order_indexes(store)
+    with store.engine.begin() as connection:
+        connection.execute(text("INSERT INTO payments (id, order_id, method, amount, currency, paid_at, txn_ref) "
+                                "VALUES (999999, 888888, 'iDEAL', 1.00, 'EUR', '2025-01-01', 'T-orphan')"))  # fmt: skip
+    try:
+        with pytest.raises(Exception, match="fk_payments_order_id_orders|violates foreign key"):
+            create_order_indexes(store)
+    finally:
+        with store.engine.begin() as connection:
+            connection.execute(text("DELETE FROM payments WHERE id = 999999"))
