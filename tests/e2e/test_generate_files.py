@@ -118,6 +118,39 @@ def test_a_task_array_writing_to_s3_adds_up_to_the_whole_run(s3_server, local_ru
         assert table.equals(expected[name]), name
 
 
+def test_generate_out_with_workers_writes_the_same_tables_from_that_many_processes(local_run, tmp_path):
+    out, _ = finished(salesmcp("generate", *ARGS, "--out", str(tmp_path / "two"), "--workers", "2", cwd=tmp_path))
+    made = json.loads(out)
+    expected = _local_tables(local_run)
+    assert (made["finished"], made["workers"], made["counts"]["orders"]) == (True, 2, 12000)
+    assert sorted(path.name for path in (tmp_path / "two" / "_partitions").iterdir()) == [
+        "part-00001-of-00002.json", "part-00002-of-00002.json"]  # fmt: skip
+    tables = _local_tables(tmp_path / "two")
+    for name, table in tables.items():
+        assert table.equals(expected[name]), name
+    run = json.loads((tmp_path / "two" / "_run.json").read_text())
+    assert run["counts"] == {name: table.num_rows for name, table in expected.items()}
+    assert {name: made["counts"][name] for name in made["counts"]} == {
+        name: table.num_rows for name, table in expected.items() if name != "products"}  # fmt: skip
+
+
+def test_workers_are_given_every_parameter_of_the_request(tmp_path):
+    settings = {"rows": 3000, "seed": 8, "locale": "de_DE:1,nl_NL:2", "seasonality": False, "flaws": 0.1,
+                "growth": 0.2, "carriers": "DHL:1,PostNL:3"}  # fmt: skip
+    from salesmcp.services import generator
+
+    write_files(generator.build_request(settings, DEFAULT_SEED, MAX_ROWS), str(tmp_path / "one"), "parquet")
+    sets = [part for name, value in settings.items() if name not in ("rows", "seed")
+            for part in ("--set", f"{name}={str(value).lower() if isinstance(value, bool) else value}")]  # fmt: skip
+    finished(salesmcp("generate", "--rows", "3000", "--seed", "8", *sets, "--out", str(tmp_path / "two"),
+                      "--workers", "2", "--quiet", cwd=tmp_path))  # fmt: skip
+    one, two = (json.loads((tmp_path / name / "_run.json").read_text()) for name in ("one", "two"))
+    assert two["request"] == one["request"] and two["flaws"] == one["flaws"] and two["partitions"] == 2
+    expected = _local_tables(tmp_path / "one")
+    for name, table in _local_tables(tmp_path / "two").items():
+        assert table.equals(expected[name]), name
+
+
 def test_generate_out_to_a_folder_in_csv_prints_what_it_wrote(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(main, ["generate", *ARGS, "--out", "files", "--format", "csv", "--quiet"])
@@ -133,7 +166,9 @@ def test_generate_out_to_a_folder_in_csv_prints_what_it_wrote(tmp_path, monkeypa
     ("args", "named"),
     [
         (["--out", "files", "--mode", "append"], "--mode"),
-        (["--out", "files", "--workers", "2"], "--workers"),
+        (["--out", "files", "--workers", "2", "--partition", "1/2"], "--workers"),
+        (["--out", "files", "--workers", "0"], "--workers"),
+        (["--out", "files", "--workers", "2", "--format", "xlsx"], "format"),
         (["--out", "files", "--run-id", "1"], "--run-id"),
         (["--out", "files", "--database-url", "sqlite:///x.db"], "--database-url"),
         (["--format", "csv"], "--format"),

@@ -18,7 +18,8 @@ from salesmcp.cli._common import main_database_option, open_database
 if TYPE_CHECKING:
     from rich.progress import TaskID
 
-    from salesmcp.services.generator import RunOut
+    from salesmcp.services.generator import GenerationRequest, RunOut
+    from salesmcp.services.generator.files import FileStore
     from salesmcp.store.sql_store import SqlStore
 
 # -- export ------------------------------------------------------------------------------------------
@@ -162,14 +163,13 @@ def generate(
     from salesmcp.services import generator
 
     if out is not None:
-        given = {"--mode": mode, "--batch-size": batch_size, "--run-id": run_id, "--database-url": database_url,
-                 "--workers": workers if workers != 1 else None}  # fmt: skip
+        given = {"--mode": mode, "--batch-size": batch_size, "--run-id": run_id, "--database-url": database_url}
         for option, value in given.items():
             if value is not None:
                 raise click.BadParameter("is for a database run; --out writes files", param_hint=f"'{option}'")
         values = {"rows": rows, "seed": seed, "start_date": start_date, "end_date": end_date, "locale": locale,
                   **_set_values(settings_)}  # fmt: skip
-        _generate_files(values, out, file_format or "parquet", partition, quiet)
+        _generate_files(values, out, file_format or "parquet", partition, quiet, workers)
         return
     if file_format is not None:
         raise click.BadParameter("is for files: give --out too", param_hint="'--format'")
@@ -214,19 +214,32 @@ def generate(
         raise click.ClickException(f"generation run {run_id} failed: {result.error}")
 
 
-def _generate_files(values: dict[str, Any], out: str, fmt: str, partition: str | None, quiet: bool) -> None:
-    """``generate --out``: this partition's blocks (the task array's, or the whole run) as files."""
+def _generate_files(
+    values: dict[str, Any], out: str, fmt: str, partition: str | None, quiet: bool, workers: int
+) -> None:
+    """``generate --out``: this partition's blocks (the task array's, or the whole run) as files; with
+    ``--workers N``, the whole run as N processes, one partition each."""
     import json
 
     from salesmcp.cli._common import settings_from, start_logging
     from salesmcp.services import generator
-    from salesmcp.services.generator.files import write_files
+    from salesmcp.services.generator.files import open_files, write_files
 
     settings = settings_from()
     start_logging(settings)
+    if workers < 1:
+        raise click.BadParameter("must be at least 1", param_hint="'--workers'")
     from_engine = None if partition else generator.partition_from_environment(os.environ)
     part = generator.parse_partition(partition) if partition else from_engine or (1, 1)
+    if workers > 1 and part[1] > 1:
+        raise click.BadParameter("a partition is written by one process: drop --workers", param_hint="'--workers'")
     request = generator.build_request(values, settings.data_seed, settings.generate_max_rows)
+    if workers > 1:
+        store = open_files(request, out, fmt)  # a wrong format, folder or URL: refused here, not in each process
+        with _generation_bar(request.rows, quiet) as advance:
+            summary = _run_file_workers(request, store, fmt, workers, advance)
+        click.echo(json.dumps(summary))
+        return
     k, n = part
     share = len(range(k - 1, -(-request.rows // generator.ORDER_BLOCK), n))  # this partition's blocks
     orders = min(request.rows, share * generator.ORDER_BLOCK)
@@ -282,6 +295,56 @@ def _run_workers(store: SqlStore, run_id: int, workers: int, advance: Callable[[
     if failed and run.state != "failed":
         raise click.ClickException(f"partition(s) {failed} of run {run_id} failed; run the same command to resume")
     return run
+
+
+def _run_file_workers(
+    request: GenerationRequest, store: FileStore, fmt: str, workers: int, advance: Callable[[int], None]
+) -> dict[str, Any]:
+    """Partitions 1/N..N/N of a files run as N processes of ``generate --out`` (the same request, every parameter
+    given); the bar follows the blocks of orders written. What they wrote, added up."""
+    import json
+    import subprocess
+    import sys
+    import time
+
+    from salesmcp.services.generator import ORDER_BLOCK
+    from salesmcp.services.generator.files import RUN_FILE, blocks_written
+
+    parameters = request.model_dump(mode="json", exclude={"mode", "batch_size"})
+    given = [f"{name}={json.dumps(value) if isinstance(value, bool) else value}"
+             for name, value in parameters.items() if value is not None]  # fmt: skip
+    command = [sys.executable, "-m", "salesmcp", "generate", "--out", store.url, "--format", fmt, "--quiet",
+               *(part for value in given for part in ("--set", value))]  # fmt: skip
+    children = [
+        subprocess.Popen([*command, "--partition", f"{k}/{workers}"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
+        for k in range(1, workers + 1)
+    ]
+    shown = 0
+    try:
+        while any(child.poll() is None for child in children):
+            time.sleep(0.25)
+            done = min(request.rows, blocks_written(store, fmt) * ORDER_BLOCK)
+            advance(done - shown)
+            shown = done
+    except KeyboardInterrupt:
+        for child in children:
+            child.terminate()
+        raise
+    outputs = [child.communicate()[0] for child in children]
+    failed = [k + 1 for k, child in enumerate(children) if child.returncode != 0]
+    if failed:
+        raise click.ClickException(f"partition(s) {failed} of {workers} failed; run the same command again")
+    advance(request.rows - shown)
+    run = store.get_json(RUN_FILE)
+    if run is None or run.get("fingerprint") != request.fingerprint():
+        raise click.ClickException(f"the {workers} processes did not finish this request's files in {store.url}")
+    made = [json.loads(output.decode().strip().splitlines()[-1]) for output in outputs]
+    counts: dict[str, int] = {}
+    for partition in made:
+        for table, rows in partition["counts"].items():
+            counts[table] = counts.get(table, 0) + rows
+    return {"out": store.url, "format": fmt, "partition": "1/1", "workers": workers, "counts": counts,
+            "finished": any(partition["finished"] for partition in made)}  # fmt: skip
 
 
 @contextmanager

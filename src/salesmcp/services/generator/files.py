@@ -71,14 +71,8 @@ def write_files(
     progress: Progress | None = None,
 ) -> FilesRun:
     """Write partition ``k/n`` of the run ``request`` describes to ``out`` as ``fmt``."""
-    if fmt not in FORMATS:
-        raise InvalidInput("format", f"must be one of {', '.join(FORMATS)}; got {fmt!r}")
-    _pyarrow()
-    store = FileStore.open(out)
+    store = open_files(request, out, fmt)
     fingerprint = request.fingerprint()
-    earlier = [store.get_json(RUN_FILE), *(store.get_json(name) for name in store.names(PARTITIONS_DIR))]
-    if any(found is not None and found.get("fingerprint") != fingerprint for found in earlier):
-        raise InvalidInput("out", f"{store.url} holds the files of another generation; choose an empty folder")
     plan = Plan(request)
     k, n = partition
     counts = dict.fromkeys(("customers", "orders", "order_items", "payments", "shipments", "returns"), 0)
@@ -97,6 +91,26 @@ def write_files(
     store.put_json(f"{PARTITIONS_DIR}/part-{k:05d}-of-{n:05d}.json", account)
     finished = _finish_when_all_there(store, plan, fmt, n)
     return FilesRun(store.url, fmt, partition, counts, finished)
+
+
+def open_files(request: GenerationRequest, out: str, fmt: str) -> FileStore:
+    """Where ``request``'s files go, checked before anything is written: a known format, pyarrow there, a folder
+    or URL that can be written and holds no other generation's files."""
+    if fmt not in FORMATS:
+        raise InvalidInput("format", f"must be one of {', '.join(FORMATS)}; got {fmt!r}")
+    _pyarrow()
+    store = FileStore.open(out)
+    fingerprint = request.fingerprint()
+    earlier = [store.get_json(RUN_FILE), *(store.get_json(name) for name in store.names(PARTITIONS_DIR))]
+    if any(found is not None and found.get("fingerprint") != fingerprint for found in earlier):
+        raise InvalidInput("out", f"{store.url} holds the files of another generation; choose an empty folder")
+    return store
+
+
+def blocks_written(store: FileStore, fmt: str) -> int:
+    """How many blocks of orders are in ``store`` (finished files only): what a run of several processes shows
+    as its progress."""
+    return sum(1 for name in store.names("orders") if name.endswith(f".{fmt}"))
 
 
 class _Writers:
@@ -297,10 +311,12 @@ class FileStore:
         import pyarrow.csv
         import pyarrow.parquet
 
+        from salesmcp.services.exports import parquet_options
+
         relative = f"{name}/part-{block:05d}.{fmt}"
         with self._writing(relative) as handle:
             if fmt == "parquet":
-                pyarrow.parquet.write_table(table, handle)
+                pyarrow.parquet.write_table(table, handle, **parquet_options(_pyarrow(), table.schema))
             else:
                 # The header as the export writes it (pyarrow would quote every name); the names are plain words.
                 handle.write((",".join(table.column_names) + "\n").encode())
@@ -315,6 +331,7 @@ class FileStore:
     def names(self, folder: str) -> list[str]:
         """The files in ``folder`` (relative to the root, as ``folder/name``); none when it is missing."""
         try:
+            self.fs.invalidate_cache(self.path(folder))  # an object store's listing may be cached
             found = self.fs.ls(self.path(folder), detail=False)
         except FileNotFoundError:
             return []
