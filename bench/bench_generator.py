@@ -34,6 +34,7 @@ import os
 import platform
 import shlex
 import sqlite3
+import statistics
 import sys
 import tempfile
 import time
@@ -373,45 +374,55 @@ def ours_end_to_end(url: str, orders: int, seed: int, batch: int) -> tuple[float
 
 
 def part_load(args: argparse.Namespace, gen_rate: float | None) -> float | None:
-    """Per database: bare bulk load of pre-made rows, then ours end to end, each into a fresh migrated schema."""
-    section(f"2. end to end vs bare bulk load: {args.orders:,} orders, batch size {args.batch_size}")
+    """Per database, ``--load-repeat`` rounds of: bare bulk load of pre-made rows, then ours end to end, each into
+    a fresh migrated schema; the ratio of the medians (a shared machine's neighbours move single runs)."""
+    section(f"2. end to end vs bare bulk load: {args.orders:,} orders, batch size {args.batch_size}, "
+            f"{args.load_repeat} round(s)")  # fmt: skip
     sqlite_rate = None
     for kind in args.db:
         bare_fn = {"sqlite": bare_sqlite, "postgresql": bare_postgresql, "mariadb": bare_mariadb}[kind]
+        bare_times: list[float] = []
+        ours_times: list[float] = []
         try:
-            made = make_rows(args.orders, args.seed, "tuples" if kind == "sqlite" else "text")
-            rows = sum(made.counts.values())
-            form = "Python tuples" if kind == "sqlite" else "COPY/LOAD DATA text"
-            print(f"[{kind}] rows made beforehand as {form}: {rows:,} in {made.seconds:.1f} s (not timed)", flush=True)
-            with scratch_database(kind, "gen_bare") as url:
-                open_engine(url, seed=False).dispose()  # the migrated schema
-                bare = bare_fn(url, made)
-                bare_check = fingerprint(url)
-            del made
-            bare_s = bare["insert"] + bare["indexes"]
-            print(f"[{kind}] bare: insert {bare['insert']:.1f} s + indexes {bare['indexes']:.1f} s = {bare_s:.1f} s "
-                  f"({rate(rows, bare_s)})", flush=True)  # fmt: skip
-            with scratch_database(kind, "gen_ours") as url:
-                open_engine(url, seed=False).dispose()
-                ours_s, phases, counts = ours_end_to_end(url, args.orders, args.seed, args.batch_size)
-                ours_check = fingerprint(url)
+            for round_ in range(1, args.load_repeat + 1):
+                made = make_rows(args.orders, args.seed, "tuples" if kind == "sqlite" else "text")
+                rows = sum(made.counts.values())
+                form = "Python tuples" if kind == "sqlite" else "COPY/LOAD DATA text"
+                print(f"[{kind}] round {round_}: rows made beforehand as {form}: {rows:,} in {made.seconds:.1f} s "
+                      "(not timed)", flush=True)  # fmt: skip
+                with scratch_database(kind, "gen_bare") as url:
+                    open_engine(url, seed=False).dispose()  # the migrated schema
+                    bare = bare_fn(url, made)
+                    bare_check = fingerprint(url)
+                del made
+                bare_s = bare["insert"] + bare["indexes"]
+                print(f"[{kind}] bare: insert {bare['insert']:.1f} s + indexes {bare['indexes']:.1f} s = "
+                      f"{bare_s:.1f} s ({rate(rows, bare_s)})", flush=True)  # fmt: skip
+                with scratch_database(kind, "gen_ours") as url:
+                    open_engine(url, seed=False).dispose()
+                    ours_s, phases, counts = ours_end_to_end(url, args.orders, args.seed, args.batch_size)
+                    ours_check = fingerprint(url)
+                ours_rows = sum(counts.values())
+                print(f"[{kind}] ours: prepare {phases['prepare']:.1f} s + batches {phases['batches']:.1f} s + "
+                      f"finish {phases['finish']:.1f} s = {ours_s:.1f} s ({rate(ours_rows, ours_s)}); "
+                      f"this round {(ours_rows / ours_s) / (rows / bare_s):.2f}x",
+                      flush=True)  # fmt: skip
+                if bare_check != ours_check:
+                    diff = {k: (ours_check.get(k), bare_check.get(k)) for k in ours_check | bare_check
+                            if ours_check.get(k) != bare_check.get(k)}  # fmt: skip
+                    broken.append(f"{kind}: ours vs bare (ours, bare): {diff}")
+                    print(f"[{kind}] DIFFERENT DATA (ours, bare): {diff}")
+                elif round_ == 1:
+                    print(f"[{kind}] same data: {bare_check}")
+                bare_times.append(bare_s)
+                ours_times.append(ours_s)
         except Exception as exc:  # a database that is not there: reported, the other parts go on
             if "connect" in str(exc).lower() or "refused" in str(exc).lower():
                 print(f"[{kind}] unavailable: {type(exc).__name__}: {str(exc).splitlines()[0]}", file=sys.stderr)
                 unavailable.append(kind)
                 continue
             raise
-        ours_rows = sum(counts.values())
-        print(f"[{kind}] ours: prepare {phases['prepare']:.1f} s + batches {phases['batches']:.1f} s + "
-              f"finish {phases['finish']:.1f} s = {ours_s:.1f} s ({rate(ours_rows, ours_s)})", flush=True)  # fmt: skip
-        if bare_check != ours_check:
-            diff = {k: (ours_check.get(k), bare_check.get(k)) for k in ours_check | bare_check
-                    if ours_check.get(k) != bare_check.get(k)}  # fmt: skip
-            broken.append(f"{kind}: ours vs bare (ours, bare): {diff}")
-            print(f"[{kind}] DIFFERENT DATA (ours, bare): {diff}")
-        else:
-            print(f"[{kind}] same data: {bare_check}")
-        ours_rate, bare_rate = ours_rows / ours_s, rows / bare_s
+        ours_rate, bare_rate = ours_rows / statistics.median(ours_times), rows / statistics.median(bare_times)
         if kind == "sqlite":
             sqlite_rate = ours_rate
         ratio = ours_rate / bare_rate
@@ -745,6 +756,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--batch-size", type=int, default=Settings.model_fields["default_batch_size"].default,
                         help="orders per transaction (default: DEFAULT_BATCH_SIZE's default)")  # fmt: skip
     parser.add_argument("--gen-repeat", type=int, default=3, help="rounds of ours vs dbgen (default 3)")
+    parser.add_argument("--load-repeat", type=int, default=1, help="rounds of bare vs ours per database (default 1)")
     parser.add_argument("--faker-orders", type=int, default=20_000, help="orders of the Faker generator (20000)")
     parser.add_argument("--memory-orders", default="500000,5000000", help="the two sizes of part memory")
     parser.add_argument("--memory-timeout", type=float, default=3600, help="seconds allowed per memory run")
@@ -766,7 +778,8 @@ def parse_args() -> argparse.Namespace:
     except ValueError:
         parser.error("--memory-orders takes two sizes, e.g. 500000,5000000")
     args.latency_orders = args.latency_orders or args.orders
-    if min(args.orders, args.faker_orders, args.gen_repeat, args.latency_samples, *args.memory_orders) < 1:
+    counts = (args.orders, args.faker_orders, args.gen_repeat, args.load_repeat, args.latency_samples)
+    if min(*counts, *args.memory_orders) < 1:
         parser.error("counts must be positive")
     return args
 
