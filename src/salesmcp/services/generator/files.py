@@ -114,8 +114,9 @@ def blocks_written(store: FileStore, fmt: str) -> int:
 
 
 class _Writers:
-    """Chunks turned into Arrow and written by two threads while the caller makes the next block (pyarrow
-    converts, compresses and writes without holding the GIL). At most ``AHEAD`` chunks wait: memory stays flat.
+    """Chunks turned into Arrow and written by two threads while the caller makes the next block (numpy's column
+    operations and pyarrow's encoding and writing mostly run without the GIL). At most ``AHEAD`` chunks wait:
+    memory stays flat.
     The first error is raised in the caller; leaving waits for every write."""
 
     AHEAD = 12
