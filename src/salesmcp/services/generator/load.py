@@ -217,24 +217,48 @@ def bulk_session(connection: Connection) -> Iterator[None]:
 
 @dataclass
 class Prepared:
-    """A chunk in the form its database's bulk path takes: tab-separated text, or DBAPI row tuples."""
+    """A chunk in the form its database's bulk path takes: tab-separated text, or SQLite's statements."""
 
     chunk: Chunk
     text: bytes | None = None
-    rows: list[tuple] | None = None
+    statements: list[tuple[str, list]] | None = None
 
     def row_tuples(self) -> list[tuple]:
-        return self.rows if self.rows is not None else list(zip(*python_columns(self.chunk), strict=True))
+        return list(zip(*python_columns(self.chunk), strict=True))
 
 
 TEXT_DIALECTS = ("postgresql", "mysql")
+# The fewest values one statement may bind in any SQLite (3.32 raised the default from 999 to 32766).
+SQLITE_VARIABLES = 999
 
 
 def prepare(dialect: str, chunk: Chunk) -> Prepared:
     """The CPU-bound half of a write, which can run while the database takes the previous batch."""
     if dialect in TEXT_DIALECTS:
         return Prepared(chunk, text=text_rows(chunk))
-    return Prepared(chunk, rows=list(zip(*python_columns(chunk), strict=True)))
+    return Prepared(chunk, statements=sqlite_statements(chunk))
+
+
+def sqlite_statements(chunk: Chunk) -> list[tuple[str, list]]:
+    """The chunk as ``executemany`` calls of multi-row INSERTs: each statement binds as many whole rows as
+    SQLite allows (``SQLITE_VARIABLES``), the last few rows one at a time. SQLite then steps and resets a
+    statement per group of rows, not per row: about twice as fast as a row per statement."""
+    columns = python_columns(chunk)
+    width = len(columns)
+    per = max(1, SQLITE_VARIABLES // width)
+    values = np.empty((len(chunk), width), dtype=object)
+    for number, column in enumerate(columns):
+        values[:, number] = column
+    grouped = len(chunk) // per * per
+    return [
+        (_insert_sql(chunk, "?", per), values[:grouped].reshape(-1, per * width).tolist()),
+        (_insert_sql(chunk, "?"), values[grouped:].tolist()),
+    ]
+
+
+def _insert_sql(chunk: Chunk, marker: str, rows: int = 1) -> str:
+    row = f"({', '.join([marker] * len(chunk.names))})"
+    return f"INSERT INTO {chunk.table} ({', '.join(chunk.names)}) VALUES {', '.join([row] * rows)}"
 
 
 class Writer:
@@ -257,14 +281,12 @@ class Writer:
                 written += len(item.chunk)
         return written
 
-    @staticmethod
-    def _insert_sql(chunk: Chunk, marker: str) -> str:
-        return f"INSERT INTO {chunk.table} ({', '.join(chunk.names)}) VALUES ({', '.join([marker] * len(chunk.names))})"
-
     def _write_sqlite(self, item: Prepared) -> None:
         cursor = self.dbapi.cursor()
         try:
-            cursor.executemany(self._insert_sql(item.chunk, "?"), item.row_tuples())
+            for sql, parameters in item.statements if item.statements is not None else sqlite_statements(item.chunk):
+                if parameters:
+                    cursor.executemany(sql, parameters)
         finally:
             cursor.close()
 
@@ -305,6 +327,6 @@ class Writer:
     def _write_generic(self, item: Prepared) -> None:
         cursor = self.dbapi.cursor()
         try:
-            cursor.executemany(self._insert_sql(item.chunk, "%s"), item.row_tuples())
+            cursor.executemany(_insert_sql(item.chunk, "%s"), item.row_tuples())
         finally:
             cursor.close()

@@ -102,3 +102,22 @@ def test_text_with_a_nul_or_beyond_the_basic_plane_is_written_whole():
     chunk.columns[6] = np.array(["plain", "emoji 😀 ü"])
     second = "2\t4\t6\t8\t2\t2.50\temoji 😀 ü\t1970-01-01 00:01:00\t1970-01-01 01:00:00"
     assert text_rows(chunk).decode().split("\n")[1] == second
+
+
+def test_sqlites_multi_row_inserts_write_every_row_once_in_order_within_its_variable_limit():
+    import sqlite3
+
+    from salesmcp.services.generator.load import SQLITE_VARIABLES, sqlite_statements
+
+    for chunk in _chunks():
+        connection = sqlite3.connect(":memory:")
+        connection.execute(f"CREATE TABLE {chunk.table} ({', '.join(chunk.names)})")
+        statements = sqlite_statements(chunk)
+        for sql, parameters in statements:
+            assert sql.count("?") <= SQLITE_VARIABLES
+            assert all(len(values) == sql.count("?") for values in parameters)
+            if parameters:
+                connection.executemany(sql, parameters)
+        expected = list(zip(*python_columns(chunk), strict=True))
+        assert len(statements[1][1]) < SQLITE_VARIABLES // len(chunk.names)  # only the last few rows one by one
+        assert connection.execute(f"SELECT * FROM {chunk.table} ORDER BY rowid").fetchall() == expected, chunk.table
