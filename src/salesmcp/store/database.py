@@ -11,12 +11,8 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, func, insert, inspect, select, text
 from sqlalchemy.engine import URL, Dialect, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
@@ -28,6 +24,9 @@ from salesmcp.errors import Unavailable
 from salesmcp.store.csv_store import CsvCustomers, CsvSales
 from salesmcp.store.maintenance import advance_sequences
 from salesmcp.store.schema import customers, orders
+
+if TYPE_CHECKING:  # Alembic is imported where a migration is read or run: a command that needs none starts sooner
+    from alembic.config import Config
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
@@ -155,6 +154,8 @@ def database_errors(engine: Engine) -> Iterator[None]:
 
 
 def _alembic_config() -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     return config
@@ -163,6 +164,8 @@ def _alembic_config() -> Config:
 @functools.cache
 def head_revision() -> str:
     """The newest migration this code knows (what a ready database's schema is at)."""
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
     assert head is not None, "no migrations found"
     return head
@@ -171,11 +174,15 @@ def head_revision() -> str:
 @functools.cache
 def known_revisions() -> frozenset[str]:
     """Every migration this code knows."""
+    from alembic.script import ScriptDirectory
+
     return frozenset(script.revision for script in ScriptDirectory.from_config(_alembic_config()).walk_revisions())
 
 
 def schema_revision(connection: Connection) -> str | None:
     """The migration the database's schema is at (None: no schema yet)."""
+    from alembic.runtime.migration import MigrationContext
+
     return MigrationContext.configure(connection).get_current_revision()
 
 
@@ -184,6 +191,8 @@ def migrate(engine: Engine) -> bool:
 
     Returns True when this call created the schema in an empty database.
     """
+    from alembic import command
+
     config = _alembic_config()
     with database_errors(engine), engine.connect() as connection, _one_migration_at_a_time(connection):
         created = not inspect(connection).has_table("alembic_version")
