@@ -26,10 +26,14 @@ def settings_from(**overrides: Any) -> Settings:
         raise click.UsageError(f"{field}: {first['msg']}") from None
 
 
-def start_logging(settings: Settings) -> None:
+def start_logging(settings: Settings, batch: bool = False) -> None:
     """Every command starts here: logs on stderr as LOG_FORMAT and LOG_LEVEL say (see salesmcp.logs), and
-    the memory allocator set for long-running servers."""
-    tune_allocator()
+    the memory allocator set for long-running servers. Not for a ``batch`` job (generate), which makes and
+    frees large buffers all the time: glibc's own threshold keeps them in the heap for reuse, where a fixed
+    one maps and unmaps every one (1M orders to files: system time 1.6-2.0 -> 0.8-0.9 s, 10-20% sooner done),
+    and the job's memory stays flat by its own design."""
+    if not batch:
+        tune_allocator()
     configure_logging(settings)
 
 
@@ -52,10 +56,11 @@ def database_store(database_url: str | None, settings: Settings) -> Any:
     return open_store(settings.model_copy(update={"database_url": database_url}))
 
 
-def open_database(database_url: str | None) -> tuple[Settings, Any]:
-    """Settings (with --database-url on top), logging, and the migrated database's store."""
+def open_database(database_url: str | None, batch: bool = False) -> tuple[Settings, Any]:
+    """Settings (with --database-url on top), logging (``batch``: see start_logging), and the migrated
+    database's store."""
     from salesmcp.store.sql_store import open_store
 
     settings = settings_from(database_url=database_url)
-    start_logging(settings)
+    start_logging(settings, batch)
     return settings, open_store(settings)

@@ -173,7 +173,7 @@ def generate(
         return
     if file_format is not None:
         raise click.BadParameter("is for files: give --out too", param_hint="'--format'")
-    settings, store = open_database(database_url)
+    settings, store = open_database(database_url, batch=True)
     batch = batch_size or settings.default_batch_size
     if batch < 1:
         raise click.BadParameter("must be at least 1", param_hint="'--batch-size'")
@@ -226,7 +226,7 @@ def _generate_files(
     from salesmcp.services.generator.files import open_files, write_files
 
     settings = settings_from()
-    start_logging(settings)
+    start_logging(settings, batch=True)
     if workers < 1:
         raise click.BadParameter("must be at least 1", param_hint="'--workers'")
     from_engine = None if partition else generator.partition_from_environment(os.environ)
