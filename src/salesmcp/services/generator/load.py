@@ -1,6 +1,6 @@
 """Writing chunks through each database's bulk path, inside the caller's transaction.
 
-SQLite: ``executemany`` of plain tuples. PostgreSQL: ``COPY … FROM STDIN`` in text format.
+SQLite: ``executemany`` of multi-row INSERTs. PostgreSQL: ``COPY … FROM STDIN`` in text format.
 MySQL/MariaDB: ``LOAD DATA LOCAL INFILE`` of the same text (the engine allows ``local_infile``),
 or multi-row ``INSERT`` when the server refuses local files.
 """
