@@ -253,7 +253,6 @@ def _run_workers(store: SqlStore, run_id: int, workers: int, advance: Callable[[
     import os
     import subprocess
     import sys
-    import time
 
     from salesmcp.services import generator
 
@@ -278,20 +277,8 @@ def _run_workers(store: SqlStore, run_id: int, workers: int, advance: Callable[[
         )  # fmt: skip
         for k in range(1, workers + 1)
     ]
-    shown = generator.get_run(store, run_id).progress
-    try:
-        while any(child.poll() is None for child in children):
-            time.sleep(0.25)
-            progress = generator.get_run(store, run_id).progress
-            advance(progress - shown)
-            shown = progress
-    except KeyboardInterrupt:
-        for child in children:
-            child.terminate()
-        raise
+    failed = _follow(children, lambda: generator.get_run(store, run_id).progress, advance)
     run = generator.get_run(store, run_id)
-    advance(run.progress - shown)
-    failed = [k + 1 for k, child in enumerate(children) if child.returncode != 0]
     if failed and run.state != "failed":
         raise click.ClickException(f"partition(s) {failed} of run {run_id} failed; run the same command to resume")
     return run
@@ -305,7 +292,6 @@ def _run_file_workers(
     import json
     import subprocess
     import sys
-    import time
 
     from salesmcp.services.generator import ORDER_BLOCK
     from salesmcp.services.generator.files import RUN_FILE, blocks_written
@@ -319,22 +305,10 @@ def _run_file_workers(
         subprocess.Popen([*command, "--partition", f"{k}/{workers}"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
         for k in range(1, workers + 1)
     ]
-    shown = 0
-    try:
-        while any(child.poll() is None for child in children):
-            time.sleep(0.25)
-            done = min(request.rows, blocks_written(store, fmt) * ORDER_BLOCK)
-            advance(done - shown)
-            shown = done
-    except KeyboardInterrupt:
-        for child in children:
-            child.terminate()
-        raise
+    failed = _follow(children, lambda: min(request.rows, blocks_written(store, fmt) * ORDER_BLOCK), advance, 0)
     outputs = [child.communicate()[0] for child in children]
-    failed = [k + 1 for k, child in enumerate(children) if child.returncode != 0]
     if failed:
         raise click.ClickException(f"partition(s) {failed} of {workers} failed; run the same command again")
-    advance(request.rows - shown)
     run = store.get_json(RUN_FILE)
     if run is None or run.get("fingerprint") != request.fingerprint():
         raise click.ClickException(f"the {workers} processes did not finish this request's files in {store.url}")
@@ -345,6 +319,28 @@ def _run_file_workers(
             counts[table] = counts.get(table, 0) + rows
     return {"out": store.url, "format": fmt, "partition": "1/1", "workers": workers, "counts": counts,
             "finished": any(partition["finished"] for partition in made)}  # fmt: skip
+
+
+def _follow(
+    children: list[Any], progress: Callable[[], int], advance: Callable[[int], None], shown: int | None = None
+) -> list[int]:
+    """Wait for the partition processes while the bar follows ``progress()`` (from ``shown``, else where it is
+    now), every quarter second; Ctrl-C stops them. The partitions (numbered from 1) that failed."""
+    import time
+
+    shown = progress() if shown is None else shown
+    try:
+        while any(child.poll() is None for child in children):
+            time.sleep(0.25)
+            now = progress()
+            advance(now - shown)
+            shown = now
+    except KeyboardInterrupt:
+        for child in children:
+            child.terminate()
+        raise
+    advance(progress() - shown)
+    return [k + 1 for k, child in enumerate(children) if child.returncode != 0]
 
 
 @contextmanager
